@@ -1,0 +1,142 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pieces every resource shares: masking secrets, the list contract, normalising and diffing."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import re
+
+MASK = '********'
+
+# Top-level result key a resource uses to name the keys that carry a secret the user asked for
+# (return_password, return_secret); everything else is masked on the way out.
+RETURNED_SECRETS = '_returned_secrets'
+
+# Keys whose values are secrets wherever they appear (request bodies, CIPP responses, results).
+_SECRET_KEY = re.compile(r'(password|secret|token|copyfield|authorization|temporaryaccesspass|^tap$|^pwd$)', re.IGNORECASE)
+
+# CIPP puts generated secrets inside its result texts (CONTRACT 5.1, 5.3, 5.20, 5.25).
+_SECRET_TEXT = (
+    re.compile(r'(The new password is )(.+)$', re.IGNORECASE),
+    re.compile(r'(The password has been set to )(.+)$', re.IGNORECASE),
+    re.compile(r'(^\s*Password: )(.+)$', re.IGNORECASE),
+    re.compile(r'(The TAP for \S+ is )(\S+)', re.IGNORECASE),
+    re.compile(r'(Bearer )([A-Za-z0-9\-._~+/]+=*)'),
+)
+
+
+def is_secret_key(key):
+    return isinstance(key, str) and bool(_SECRET_KEY.search(key))
+
+
+def mask_text(text, known_secrets=()):
+    """``text`` with CIPP's secret-bearing phrases and every known secret value masked."""
+    if not isinstance(text, str) or not text:
+        return text
+    for secret in known_secrets:
+        if secret and len(secret) >= 4 and secret in text:
+            text = text.replace(secret, MASK)
+    for pattern in _SECRET_TEXT:
+        text = pattern.sub(lambda m: m.group(1) + MASK, text)
+    return text
+
+
+def redact(value, known_secrets=()):
+    """A deep copy of ``value`` with secret keys and secret texts masked. Booleans are kept."""
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if is_secret_key(key) and item not in (None, '', True, False) and not isinstance(item, (dict, list)):
+                result[key] = MASK
+            else:
+                result[key] = redact(item, known_secrets)
+        return result
+    if isinstance(value, (list, tuple)):
+        return [redact(item, known_secrets) for item in value]
+    if isinstance(value, str):
+        return mask_text(value, known_secrets)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# The list contract: {add: [...], remove: [...], set: [...]}; `set` wins; `set: []` empties.
+# ---------------------------------------------------------------------------------------------
+
+LIST_CONTRACT_SPEC = dict(
+    type='dict',
+    options=dict(
+        add=dict(type='list', elements='str'),
+        remove=dict(type='list', elements='str'),
+        set=dict(type='list', elements='str'),
+    ),
+)
+
+
+def plan_list(current, wanted, key=lambda item: item.lower()):
+    """Compare a current list with a list-contract dict.
+
+    ``current`` and the wanted items must already be resolved to the same identity (ids, lower-case
+    names...). Returns ``(to_add, to_remove)``, each without duplicates, in a stable order.
+    """
+    if not wanted:
+        return [], []
+    current_keys = dict((key(item), item) for item in current)
+    if wanted.get('set') is not None:
+        target = _unique(wanted['set'], key)
+        target_keys = set(key(item) for item in target)
+        to_add = [item for item in target if key(item) not in current_keys]
+        to_remove = [item for k, item in current_keys.items() if k not in target_keys]
+        return to_add, to_remove
+    to_add = [item for item in _unique(wanted.get('add') or [], key) if key(item) not in current_keys]
+    to_remove = [current_keys[key(item)] for item in _unique(wanted.get('remove') or [], key) if key(item) in current_keys]
+    return to_add, to_remove
+
+
+def _unique(items, key):
+    seen = set()
+    result = []
+    for item in items:
+        if key(item) not in seen:
+            seen.add(key(item))
+            result.append(item)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalising and comparing values the way Graph stores them.
+# ---------------------------------------------------------------------------------------------
+
+def normalise(value):
+    """None and '' are the same absence; strings are stripped; lists compare as sorted lower-case sets."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, (list, tuple)):
+        items = [normalise(item) for item in value]
+        items = [item for item in items if item is not None]
+        if not items:
+            return None
+        return sorted(set(item.lower() if isinstance(item, str) else item for item in items), key=str)
+    return value
+
+
+def same(current, wanted, case_sensitive=True):
+    left, right = normalise(current), normalise(wanted)
+    if not case_sensitive and isinstance(left, str) and isinstance(right, str):
+        return left.lower() == right.lower()
+    return left == right
+
+
+def make_diff(before, after):
+    """Ansible's diff dict; both sides are deep copies, so later changes do not leak in."""
+    return {'before': copy.deepcopy(before), 'after': copy.deepcopy(after)}
+
+
+def lower(value):
+    return value.lower() if isinstance(value, str) else value

@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A bearer-token cache shared by every task and fork of a run.
+
+One JSON file per (token URL, client id, scope), in a 0700 directory, written 0600 by atomic
+replace. Fetching a token happens under an exclusive file lock, and the cache is read again once
+the lock is held, so twenty forks starting together still ask the token endpoint once.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+
+try:
+    import fcntl
+    HAS_FCNTL = True
+except ImportError:  # pragma: no cover - not a POSIX controller; the cache still works, unlocked
+    HAS_FCNTL = False
+
+DISABLED_VALUES = ('off', 'false', 'no', 'none', 'disabled', '')
+
+# Refresh this long before the token expires, so a long task never starts with a dying token.
+REFRESH_MARGIN = 300
+
+
+def default_cache_dir():
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(base, 'msp.cipp', 'tokens')
+
+
+def resolve_cache_dir(setting):
+    """``None`` -> the default directory; an 'off'-like value -> no cache; anything else is a path."""
+    if setting is None:
+        return default_cache_dir()
+    if str(setting).strip().lower() in DISABLED_VALUES:
+        return None
+    return os.path.expanduser(str(setting))
+
+
+def _margin(lifetime):
+    # Short-lived tokens (tests, unusual tenants) keep at least 4/5 of their life usable.
+    return min(REFRESH_MARGIN, max(lifetime, 0) / 5.0)
+
+
+class TokenCache:
+    """File-backed cache; with ``directory=None`` it only remembers tokens in this process."""
+
+    def __init__(self, directory):
+        self.directory = directory
+        self._memory = {}
+
+    @staticmethod
+    def key(token_url, client_id, scope):
+        raw = '\n'.join([token_url or '', client_id or '', scope or ''])
+        return hashlib.sha256(raw.encode('utf-8')).hexdigest()[:40]
+
+    def _path(self, key):
+        return os.path.join(self.directory, key + '.json')
+
+    def _ensure_dir(self):
+        if not os.path.isdir(self.directory):
+            os.makedirs(self.directory, 0o700)
+        else:
+            # Tighten a directory someone created with looser permissions.
+            if os.stat(self.directory).st_mode & 0o077:
+                os.chmod(self.directory, 0o700)
+
+    def get(self, key, now=None):
+        """A still-fresh token for ``key``, or None."""
+        now = time.time() if now is None else now
+        entry = self._memory.get(key)
+        if entry is None and self.directory:
+            entry = self._read_file(key)
+        if entry and entry.get('expires_at', 0) - _margin(entry.get('lifetime', 0)) > now:
+            self._memory[key] = entry
+            return entry['access_token']
+        return None
+
+    def _read_file(self, key):
+        try:
+            with open(self._path(key), 'r') as handle:
+                entry = json.load(handle)
+        except (IOError, OSError, ValueError):
+            return None
+        if not isinstance(entry, dict) or not entry.get('access_token'):
+            return None
+        return entry
+
+    def put(self, key, access_token, lifetime, now=None):
+        now = time.time() if now is None else now
+        entry = {'access_token': access_token, 'expires_at': now + lifetime, 'lifetime': lifetime}
+        self._memory[key] = entry
+        if not self.directory:
+            return
+        self._ensure_dir()
+        fd, tmp_path = tempfile.mkstemp(prefix='.tmp-', dir=self.directory)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, 'w') as handle:
+                json.dump(entry, handle)
+            os.replace(tmp_path, self._path(key))
+        except Exception:
+            if os.path.exists(tmp_path):
+                os.unlink(tmp_path)
+            raise
+
+    def invalidate(self, key, access_token):
+        """Forget ``access_token`` (after a 401), unless another process already replaced it."""
+        self._memory.pop(key, None)
+        if not self.directory:
+            return
+        entry = self._read_file(key)
+        if entry and entry.get('access_token') == access_token:
+            try:
+                os.unlink(self._path(key))
+            except OSError:
+                pass
+
+    def lock(self, key):
+        return _FileLock(os.path.join(self.directory, key + '.lock') if self.directory and HAS_FCNTL else None,
+                         self._ensure_dir if self.directory else None)
+
+
+class _FileLock:
+    """Exclusive advisory lock; a no-op without a directory."""
+
+    def __init__(self, path, prepare):
+        self.path = path
+        self.prepare = prepare
+        self.fd = None
+
+    def __enter__(self):
+        if self.path:
+            self.prepare()
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+        return False

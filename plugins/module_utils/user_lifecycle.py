@@ -1,0 +1,499 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cipp_user resource: read the user, compute the change, apply it (CONTRACT 5.1, 5.3, 5.17, 5.18, 5.28, 6.1).
+
+Writes, in order: AddUser (create, with licences, groups and manager in the same call) or EditUser
+(profile, rename, password, manager), ExecDisableUser, ExecBulkLicense, EditGroup per group,
+RemoveUser. Only what differs is sent; a run with nothing to change sends reads only.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+
+from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, make_diff, plan_list, same
+from ansible_collections.msp.cipp.plugins.module_utils.directory import Directory, group_is_dynamic, group_name
+from ansible_collections.msp.cipp.plugins.module_utils.errors import (
+    CippConfigError, CippResultError, CippWriteUncertainError,
+)
+from ansible_collections.msp.cipp.plugins.module_utils.iso3166 import is_country
+from ansible_collections.msp.cipp.plugins.module_utils.user_fields import PROFILE_FIELDS
+from ansible_collections.msp.cipp.plugins.module_utils.users import UPN, check_identity, find_user, is_guid
+
+
+# ------------------------------------------------------------------------------ validation
+
+def validate(params):
+    """Everything that can be checked without CIPP; raises CippConfigError naming the option."""
+    upn, user_id = params.get('user_principal_name'), params.get('id')
+    if not upn and not user_id:
+        raise CippConfigError('One of user_principal_name or id is required.')
+    if upn is not None and not UPN.match(upn):
+        raise CippConfigError('user_principal_name must look like user@domain.com, got %r' % upn)
+    if user_id is not None and not is_guid(user_id):
+        raise CippConfigError('id must be the user object ID (a GUID), got %r' % user_id)
+    usage = params.get('usage_location')
+    if usage is not None and usage != '' and not is_country(usage):
+        raise CippConfigError('usage_location must be an ISO 3166-1 alpha-2 country code such as US, GB or NL, got %r' % usage)
+    for field in PROFILE_FIELDS:
+        value = params.get(field.option)
+        if field.kind == 'str' and value == '' and not field.clearable:
+            raise CippConfigError('%s cannot be cleared through CIPP (EditUser cannot clear %s); give a value or leave it out.'
+                                  % (field.option, field.graph))
+        if field.kind == 'str' and isinstance(value, str) and len(value) > 256:
+            raise CippConfigError('%s is longer than the 256 characters Entra ID accepts.' % field.option)
+    if params.get('manager') == '':
+        raise CippConfigError('manager cannot be cleared through CIPP; give a user principal name or object ID.')
+    check_identity(params.get('manager') or None, 'manager')
+    if params.get('update_password') == 'always' and not params.get('password'):
+        raise CippConfigError('update_password=always needs password.')
+    for option in ('licenses', 'groups'):
+        contract = params.get(option)
+        if contract is not None and all(contract.get(key) is None for key in ('add', 'remove', 'set')):
+            raise CippConfigError('%s needs at least one of add, remove or set.' % option)
+    if params.get('state') == 'absent':
+        changing = [field.option for field in PROFILE_FIELDS if params.get(field.option) is not None]
+        changing += [name for name in ('licenses', 'groups', 'password', 'manager', 'account_enabled') if params.get(name) is not None]
+        if changing:
+            raise CippConfigError('state=absent deletes the user; these options make no sense with it: %s' % ', '.join(changing))
+
+
+# ------------------------------------------------------------------------------ the resource
+
+class UserRun:
+    """One cipp_user task: holds what was read so nothing is read twice."""
+
+    def __init__(self, client, params, check_mode):
+        self.client = client
+        self.params = params
+        self.check_mode = check_mode
+        self.tenant = params['tenant']
+        self.directory = Directory(client, self.tenant)
+        self.warnings = []
+        self.password = None
+        self._current_groups = None
+
+    # -- reading
+
+    def find(self):
+        identity = self.params.get('id') or self.params['user_principal_name']
+        return find_user(self.client, self.tenant, identity)
+
+    def current_groups(self, user):
+        if self._current_groups is None:
+            rows = self.client.call('ListUserGroups', {'userId': user['id']}, tenant=self.tenant) or []
+            self._current_groups = [row for row in rows if isinstance(row, dict) and row.get('id')]
+        return self._current_groups
+
+    # -- the parts of the desired state the user set
+
+    def wanted_profile(self):
+        return dict((field.option, self.params[field.option]) for field in PROFILE_FIELDS if self.params.get(field.option) is not None)
+
+    def run(self):
+        user = self.find()
+        if self.params['state'] == 'absent':
+            return self.delete(user)
+        if user is None:
+            if self.params.get('id'):
+                raise CippConfigError('id: no user with object ID %s in tenant %s (a user can only be created from '
+                                      'user_principal_name)' % (self.params['id'], self.tenant))
+            return self.create()
+        return self.update(user)
+
+    # -- delete
+
+    def delete(self, user):
+        if user is None:
+            return {'changed': False, 'user': None, 'diff': make_diff({'state': 'absent'}, {'state': 'absent'})}
+        before = {'state': 'present', 'user_principal_name': user.get('userPrincipalName')}
+        try:
+            self.client.write('RemoveUser', {'ID': user['id'], 'userPrincipalName': user.get('userPrincipalName')}, tenant=self.tenant)
+        except CippWriteUncertainError:
+            if self.find() is not None:
+                raise
+        return {'changed': True, 'user': None, 'diff': make_diff(before, {'state': 'absent'})}
+
+    # -- create
+
+    def create(self):
+        params = self.params
+        upn = params['user_principal_name']
+        username, domain = upn.split('@', 1)
+        self.directory.check_domain(domain, 'user_principal_name')
+        profile = self.wanted_profile()
+        for option, value in profile.items():
+            if value == '' or value == []:
+                profile.pop(option)
+        licences = self.licences_to_assign(current_skus=[], usage_location=profile.get('usage_location'))[0]
+        groups = [self.group_for_change(value) for value in self.group_values_for_create()]
+        manager = self.resolve_manager()
+
+        body = {'username': username, 'Domain': domain, 'displayName': self.display_name_for_create(profile, username)}
+        for field in PROFILE_FIELDS:
+            if field.option in profile and not field.via_attributes and field.option != 'display_name':
+                body[field.graph] = profile[field.option].upper() if field.option == 'usage_location' else profile[field.option]
+        extra = dict((field.graph, {'value': profile[field.option]}) for field in PROFILE_FIELDS
+                     if field.via_attributes and field.option in profile)
+        if extra:
+            body['defaultAttributes'] = extra
+        if params.get('password'):
+            body['password'] = params['password']
+        # New accounts must change their first password unless told otherwise. A JSON bool: CIPP
+        # coerces with [bool], so the string "false" would count as true (CONTRACT quirk 9).
+        body['MustChangePass'] = True if params.get('must_change_password') is None else bool(params['must_change_password'])
+        if licences:
+            body['licenses'] = [{'value': sku, 'label': self.directory.license_label(sku)} for sku in licences]
+        if groups:
+            body['AddToGroups'] = [_group_ref(group) for group in groups]
+        if manager:
+            body['setManager'] = {'value': manager['userPrincipalName']}
+
+        after = dict((option, value) for option, value in profile.items())
+        after.update({'state': 'present', 'user_principal_name': upn, 'display_name': body['displayName']})
+        if licences:
+            after['licenses'] = sorted(self.directory.license_label(sku) for sku in licences)
+        if groups:
+            after['groups'] = sorted(group_name(group) for group in groups)
+        if manager:
+            after['manager'] = manager['userPrincipalName']
+        if params.get('account_enabled') is False:
+            after['account_enabled'] = False
+
+        response = self.send_create(body)
+        if response is not None:
+            self.password = _created_password(response)
+        if params.get('account_enabled') is False:
+            self.set_enabled({'id': None, 'userPrincipalName': upn}, False)
+        predicted = _predict_new_user(body, upn, licences, params.get('account_enabled'))
+        return self.finish(True, predicted, make_diff({'state': 'absent'}, after))
+
+    def send_create(self, body):
+        try:
+            return self.client.write('AddUser', body, tenant=self.tenant)
+        except CippWriteUncertainError:
+            # The answer was lost: look before deciding, never send AddUser twice (a second one is a 500).
+            if self.find() is None:
+                raise
+            self.warnings.append('The AddUser answer was lost, but the user exists now; CIPP\'s generated password '
+                                 '(if any) could not be read.')
+            return None
+        except CippResultError as exc:
+            if _user_was_created(exc.response):
+                raise CippResultError('%s was created, but CIPP reported failures in the follow-up steps: %s. Run the task '
+                                      'again to finish them.' % (body['username'] + '@' + body['Domain'], exc.cipp_message),
+                                      exc.endpoint, exc.status, exc.cipp_message, exc.response, exc.failures)
+            raise
+
+    def display_name_for_create(self, profile, username):
+        if profile.get('display_name'):
+            return profile['display_name']
+        parts = [profile.get('given_name'), profile.get('surname')]
+        return ' '.join(part for part in parts if part) or username
+
+    def group_values_for_create(self):
+        contract = self.params.get('groups') or {}
+        if contract.get('set') is not None:
+            return contract['set']
+        return contract.get('add') or []
+
+    # -- update
+
+    def update(self, user):
+        params = self.params
+        synced = bool(user.get('onPremisesSyncEnabled'))
+        before, after = {'state': 'present'}, {'state': 'present'}
+        edit = {}
+        clear = []
+
+        new_upn = params.get('user_principal_name')
+        rename = bool(params.get('id') and new_upn and new_upn.lower() != (user.get('userPrincipalName') or '').lower())
+        if rename:
+            self.directory.check_domain(new_upn.split('@', 1)[1], 'user_principal_name')
+            before['user_principal_name'], after['user_principal_name'] = user.get('userPrincipalName'), new_upn
+
+        for option, value in self.wanted_profile().items():
+            field = _field(option)
+            current = user.get(field.graph)
+            wanted = value.upper() if option == 'usage_location' and value else value
+            if same(current, wanted, case_sensitive=field.case_sensitive):
+                continue
+            before[option], after[option] = current, (None if wanted in ('', []) else wanted)
+            if wanted in ('', []):
+                clear.append(field.graph)
+            elif field.via_attributes:
+                edit.setdefault('defaultAttributes', {})[field.graph] = {'value': wanted}
+            else:
+                edit[field.graph] = wanted
+
+        manager = self.resolve_manager(user)
+        if manager is not None:
+            before['manager'] = (user.get('manager') or {}).get('userPrincipalName')
+            after['manager'] = manager['userPrincipalName']
+            edit['setManager'] = {'value': manager['userPrincipalName']}
+
+        password_change = bool(params.get('password')) and params.get('update_password') == 'always'
+        must_change = params.get('must_change_password')
+        flag_now = None
+        if must_change is not None or edit or clear or rename or password_change:
+            # EditUser always rewrites forceChangePasswordNextSignIn (CONTRACT quirk 5): read it so an
+            # unrelated edit keeps a pending "must change password" as it is.
+            flag_now = self.read_force_change(user)
+        if must_change is not None and flag_now is not None and bool(must_change) != flag_now:
+            before['must_change_password'], after['must_change_password'] = flag_now, bool(must_change)
+            edit['MustChangePass'] = bool(must_change)
+        if password_change:
+            # Graph cannot tell whether the password differs: update_password=always always sets it.
+            before['new_password_set'], after['new_password_set'] = False, True
+
+        enabled_change = params.get('account_enabled') is not None and bool(user.get('accountEnabled')) != params['account_enabled']
+        if enabled_change:
+            before['account_enabled'], after['account_enabled'] = bool(user.get('accountEnabled')), params['account_enabled']
+
+        if synced and (edit or clear or rename or enabled_change):
+            raise CippConfigError('%s is synchronised from on-premises Active Directory (onPremisesSyncEnabled): change %s '
+                                  'in the local AD instead.' % (user.get('userPrincipalName'),
+                                                                ', '.join(sorted(set(after) - {'state'}))))
+
+        licence_adds, licence_removes = self.licences_to_assign(
+            current_skus=[lic.get('skuId') for lic in user.get('assignedLicenses') or [] if lic.get('skuId')],
+            usage_location=edit.get('usageLocation') or user.get('usageLocation'))
+        if licence_adds or licence_removes:
+            current = [self.directory.license_label(lic['skuId']) for lic in user.get('assignedLicenses') or [] if lic.get('skuId')]
+            before['licenses'] = sorted(current)
+            after['licenses'] = sorted(set(current) - set(self.directory.license_label(s) for s in licence_removes)
+                                       | set(self.directory.license_label(s) for s in licence_adds))
+
+        group_adds, group_removes = self.groups_to_change(user)
+        if group_adds or group_removes:
+            current = [group_name(group) for group in self.current_groups(user)]
+            before['groups'] = sorted(current)
+            after['groups'] = sorted(set(current) - set(group_name(g) for g in group_removes) | set(group_name(g) for g in group_adds))
+
+        changed = len(after) > 1
+        if edit or clear or rename or password_change:
+            self.send_edit(user, edit, clear, new_upn if rename else None, flag_now, password_change)
+        if enabled_change:
+            self.set_enabled(user, params['account_enabled'])
+        if licence_adds or licence_removes:
+            self.send_licences(user, licence_adds, licence_removes)
+        for group in group_adds:
+            self.send_membership(user, group, 'AddMember')
+        for group in group_removes:
+            self.send_membership(user, group, 'RemoveMember')
+
+        predicted = _predict_user(user, edit, clear, new_upn if rename else None, params.get('account_enabled'),
+                                  licence_adds, licence_removes)
+        return self.finish(changed, predicted, make_diff(before, after), user)
+
+    def send_edit(self, user, edit, clear, new_upn, flag_now, password_change):
+        upn = new_upn or user['userPrincipalName']
+        username, domain = upn.split('@', 1)
+        # id, username and Domain on every EditUser, or CIPP sets the UPN to '@' (CONTRACT quirk 5).
+        body = {'id': user['id'], 'username': username, 'Domain': domain}
+        body.update(edit)
+        if clear:
+            body['clearProperties'] = clear
+        if 'MustChangePass' not in body:
+            must_change = self.params.get('must_change_password')
+            body['MustChangePass'] = bool(flag_now) if must_change is None else bool(must_change)
+        if password_change:
+            body['password'] = self.params['password']
+        self.client.write('EditUser', body, tenant=self.tenant)
+
+    def read_force_change(self, user):
+        """The user's pending 'must change password' flag, or None when CIPP does not say."""
+        body = self.client.call('ListGraphRequest', {'Endpoint': 'users/%s' % user['id'], '$select': 'id,passwordProfile',
+                                                     'NoPagination': 'true'}, tenant=self.tenant)
+        rows = body.get('Results') if isinstance(body, dict) else body
+        row = rows[0] if isinstance(rows, list) and rows else rows if isinstance(rows, dict) else {}
+        profile = (row or {}).get('passwordProfile')
+        if isinstance(profile, dict) and profile.get('forceChangePasswordNextSignIn') is not None:
+            return bool(profile['forceChangePasswordNextSignIn'])
+        self.warnings.append('CIPP did not return the password profile of %s; EditUser will set "must change password" '
+                             'to false unless must_change_password is given.' % user.get('userPrincipalName'))
+        return None
+
+    def set_enabled(self, user, enabled):
+        # Enable is always explicit: a missing Enable means "disable" to CIPP (CONTRACT quirk 9).
+        identity = user.get('id') or user.get('userPrincipalName')
+        try:
+            self.client.write('ExecDisableUser', {'ID': identity, 'Enable': bool(enabled)}, tenant=self.tenant)
+        except CippWriteUncertainError:
+            now = self.find()
+            if now is None or bool(now.get('accountEnabled')) != bool(enabled):
+                raise
+
+    # -- licences
+
+    def licences_to_assign(self, current_skus, usage_location):
+        contract = self.params.get('licenses')
+        if not contract:
+            return [], []
+        resolved = {}
+        for key in ('add', 'remove', 'set'):
+            if contract.get(key) is not None:
+                resolved[key] = [self.sku_id(value) for value in contract[key]]
+        adds, removes = plan_list(current_skus, resolved)
+        if adds:
+            if not usage_location:
+                raise CippConfigError('licenses: %s has no usage location; set usage_location (for example US) to '
+                                      'assign licences.' % (self.params.get('user_principal_name') or self.params.get('id')))
+            self.directory.check_seats(adds)
+        return adds, removes
+
+    def sku_id(self, value):
+        if is_guid(value) and not self.directory.skus_loaded():
+            # A SKU id needs no lookup unless something must be assigned (then seats are checked).
+            return value.lower()
+        return str(self.directory.resolve_license(value)['skuId']).lower()
+
+    def send_licences(self, user, adds, removes):
+        # ExecBulkLicense only removes SKUs the user has, so it is close to idempotent (CONTRACT 5.28).
+        body = []
+        if adds:
+            body.append({'tenantFilter': self.tenant, 'userIds': [user['id']], 'LicenseOperation': 'Add',
+                         'Licenses': [{'value': sku, 'label': self.directory.license_label(sku)} for sku in adds]})
+        if removes:
+            body.append({'tenantFilter': self.tenant, 'userIds': [user['id']], 'LicenseOperation': 'Remove',
+                         'RemoveAllLicenses': False,
+                         'LicensesToRemove': [{'value': sku, 'label': self.directory.license_label(sku)} for sku in removes]})
+        self.client.write('ExecBulkLicense', body, tenant=None)
+
+    # -- groups
+
+    def groups_to_change(self, user):
+        contract = self.params.get('groups')
+        if not contract:
+            return [], []
+        current = self.current_groups(user)
+        resolved = {}
+        for key in ('add', 'remove', 'set'):
+            if contract.get(key) is not None:
+                resolved[key] = [self.group_for_change(value, current)['id'] for value in contract[key]]
+        adds, removes = plan_list([group['id'] for group in current], resolved)
+        by_id = dict((group['id'].lower(), group) for group in current)
+        add_rows = [self.group_for_change(group_id, current) for group_id in adds]
+        remove_rows = [by_id[group_id.lower()] for group_id in removes]
+        for row in add_rows + remove_rows:
+            if group_is_dynamic(row):
+                raise CippConfigError('groups: %s is a dynamic group; its members follow its rule and cannot be changed.' % group_name(row))
+        return add_rows, remove_rows
+
+    def group_for_change(self, value, current=()):
+        return self.directory.resolve_group(value, current)
+
+    def send_membership(self, user, group, action):
+        member = {'value': user['id'], 'label': user.get('userPrincipalName'),
+                  'addedFields': {'userPrincipalName': user.get('userPrincipalName')}}
+        self.client.write('EditGroup', {'groupId': _group_ref(group), action: [member], 'groupName': group_name(group)},
+                          tenant=self.tenant)
+
+    # -- manager
+
+    def resolve_manager(self, user=None):
+        """The manager's user row when it must be set (None when unset or already right)."""
+        wanted = self.params.get('manager')
+        if not wanted:
+            return None
+        if user is not None:
+            current = user.get('manager') or {}
+            if wanted.lower() in ((current.get('id') or '').lower(), (current.get('userPrincipalName') or '').lower()):
+                return None
+        manager = find_user(self.client, self.tenant, wanted)
+        if manager is None:
+            raise CippConfigError('manager: no user %s in tenant %s' % (wanted, self.tenant))
+        if user is not None and (user.get('manager') or {}).get('id') == manager['id']:
+            return None
+        return manager
+
+    # -- result
+
+    def finish(self, changed, predicted, diff, current=None):
+        result = {'changed': changed, 'diff': diff}
+        if changed and not self.check_mode:
+            identity = self.params.get('id') or self.params['user_principal_name']
+            result['user'] = find_user(self.client, self.tenant, identity) or predicted
+        else:
+            result['user'] = predicted if changed else current
+        if self.warnings:
+            result['warnings'] = self.warnings
+        if self.params.get('return_password') and self.password:
+            result['password'] = self.password
+            result[RETURNED_SECRETS] = ['password']
+        elif self.params.get('return_password') and changed and not self.check_mode:
+            self.warnings.append('return_password: no new password was set by this run, so none is returned.')
+            result['warnings'] = self.warnings
+        return result
+
+
+def ensure_user(client, params, check_mode):
+    """Resource function of cipp_user."""
+    validate(params)
+    return UserRun(client, params, check_mode).run()
+
+
+# ------------------------------------------------------------------------------ helpers
+
+def _field(option):
+    for field in PROFILE_FIELDS:
+        if field.option == option:
+            return field
+    raise KeyError(option)
+
+
+def _group_ref(group):
+    # EditGroup/AddUser take CIPP's autocomplete shape; the real type is looked up by CIPP anyway.
+    return {'value': group['id'], 'label': group_name(group),
+            'addedFields': {'groupType': group.get('groupType') or group.get('calculatedGroupType')}}
+
+
+def _created_password(response):
+    """The password AddUser reports (Results[2].copyField), for return_password only."""
+    results = response.get('Results') if isinstance(response, dict) else None
+    for item in results or []:
+        if isinstance(item, dict) and str(item.get('resultText', '')).lower().startswith('password'):
+            return item.get('copyField')
+    return None
+
+
+def _user_was_created(response):
+    results = response.get('Results') if isinstance(response, dict) else None
+    return bool(results) and isinstance(results[0], str) and results[0].lower().startswith('created new user')
+
+
+def _predict_new_user(body, upn, licences, enabled):
+    user = dict((key, value) for key, value in body.items()
+                if key not in ('password', 'MustChangePass', 'licenses', 'AddToGroups', 'setManager', 'defaultAttributes',
+                               'username', 'Domain'))
+    user.update({'userPrincipalName': upn, 'accountEnabled': enabled is not False,
+                 'assignedLicenses': [{'skuId': sku, 'disabledPlans': []} for sku in licences]})
+    for name, value in (body.get('defaultAttributes') or {}).items():
+        user[name] = value['value']
+    return user
+
+
+def _predict_user(user, edit, clear, new_upn, enabled, licence_adds, licence_removes):
+    predicted = copy.deepcopy(user)
+    for key, value in edit.items():
+        if key == 'defaultAttributes':
+            for name, item in value.items():
+                predicted[name] = item['value']
+        elif key == 'setManager':
+            predicted['manager'] = {'userPrincipalName': value['value']}
+        elif key != 'MustChangePass':
+            predicted[key] = value
+    for name in clear:
+        predicted[name] = [] if name in ('businessPhones', 'otherMails') else None
+    if new_upn:
+        predicted['userPrincipalName'] = new_upn
+    if enabled is not None:
+        predicted['accountEnabled'] = enabled
+    removed = set(sku.lower() for sku in licence_removes)
+    licences = [lic for lic in predicted.get('assignedLicenses') or [] if str(lic.get('skuId', '')).lower() not in removed]
+    licences += [{'skuId': sku, 'disabledPlans': []} for sku in licence_adds]
+    predicted['assignedLicenses'] = licences
+    return predicted

@@ -1,0 +1,123 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: cipp_tenant_info
+short_description: List the customer tenants CIPP manages, with domains and licences
+version_added: 0.1.0
+description:
+  - Lists the tenants CIPP manages (C(ListTenants)), or one of them.
+  - Optionally adds each tenant's domains (C(ListDomains)) and licences with seat counts (C(ListLicenses)).
+  - Also a cheap check that the connection options and the API client's credentials work; it needs only
+    the C(readonly) role.
+  - Never changes anything; safe in check mode.
+author:
+  - msp.cipp contributors
+extends_documentation_fragment:
+  - msp.cipp.connection
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; runs the same in check mode.
+  diff_mode:
+    support: none
+    description: Read-only; there is nothing to diff.
+options:
+  tenant:
+    description:
+      - One tenant, by default domain, C(*.onmicrosoft.com) domain or tenant ID. Without it, all tenants.
+      - No match gives an empty RV(tenants) list, not a failure.
+    type: str
+  include:
+    description:
+      - Extra details per tenant. Each adds one call per tenant.
+      - V(domains) adds RV(tenants[].domains_list) from C(ListDomains).
+      - V(licenses) adds RV(tenants[].licenses) from C(ListLicenses), with seat counts as numbers.
+    type: list
+    elements: str
+    choices: [domains, licenses]
+    default: []
+'''
+
+EXAMPLES = r'''
+- name: Check the CIPP connection and list all tenants
+  msp.cipp.cipp_tenant_info:
+  register: cipp
+
+- name: One tenant with its domains and licence seats
+  msp.cipp.cipp_tenant_info:
+    tenant: contoso.com
+    include: [domains, licenses]
+  register: contoso
+
+- name: Fail early when a licence has no free seat
+  ansible.builtin.assert:
+    that: (contoso.tenants[0].licenses | selectattr('skuPartNumber', 'equalto', 'SPB') | first).seats_available > 0
+'''
+
+RETURN = r'''
+tenants:
+  description:
+    - The tenants, as CIPP's C(ListTenants) returns them (one row per tenant, sorted by display name).
+    - Main keys are C(customerId) (tenant ID), C(defaultDomainName), C(initialDomainName), C(displayName),
+      C(delegatedPrivilegeStatus), C(relationshipEnd), C(GraphErrorCount) and C(LastGraphError).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    customerId:
+      description: Tenant ID.
+      type: str
+      returned: always
+      sample: 2c5c6e2a-87a3-4f63-9f8e-1a0c1a1d3b11
+    defaultDomainName:
+      description: Default domain; what other modules accept as O(tenant).
+      type: str
+      returned: always
+      sample: contoso.com
+    displayName:
+      description: Tenant name.
+      type: str
+      returned: always
+    domains_list:
+      description: Domains of the tenant from C(ListDomains) (C(id), C(isDefault), C(isInitial), C(isVerified)...).
+      type: list
+      elements: dict
+      returned: when O(include) has V(domains)
+    licenses:
+      description:
+        - Licences from C(ListLicenses) (C(skuId), C(skuPartNumber), C(License), C(CountUsed), C(TotalLicenses)...)
+          plus C(seats_total), C(seats_used) and C(seats_available) as integers.
+      type: list
+      elements: dict
+      returned: when O(include) has V(licenses)
+cipp_calls:
+  description: The CIPP calls the task made, with secrets masked.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{endpoint: ListTenants, method: GET, write: false, sent: true, status: 200, params: {}}]
+'''
+
+from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils.tenants import tenant_info
+
+
+def main():
+    module = CippModule(
+        argument_spec=dict(
+            tenant=dict(type='str'),
+            include=dict(type='list', elements='str', choices=['domains', 'licenses'], default=[]),
+        ),
+    )
+    module.run(tenant_info)
+
+
+if __name__ == '__main__':
+    main()
