@@ -8,7 +8,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import datetime
 import re
+
+from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
 
 MASK = '********'
 
@@ -140,3 +143,28 @@ def make_diff(before, after):
 
 def lower(value):
     return value.lower() if isinstance(value, str) else value
+
+
+def to_epoch(value, option):
+    """Epoch seconds from epoch seconds (int or digits) or an ISO 8601 date-time; CIPP wants epoch seconds."""
+    if value is None or value == '':
+        return None
+    if isinstance(value, bool):
+        raise _config_error(option, value)
+    if isinstance(value, (int, float)):
+        return int(value)
+    text = str(value).strip()
+    if re.match(r'^\d+(\.\d+)?$', text):
+        return int(float(text))
+    iso = text[:-1] + '+00:00' if text.endswith(('Z', 'z')) else text
+    try:
+        parsed = datetime.datetime.fromisoformat(iso)
+    except ValueError:
+        raise _config_error(option, value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return int(parsed.timestamp())
+
+
+def _config_error(option, value):
+    return CippConfigError('%s must be epoch seconds or an ISO 8601 date-time such as 2026-12-01T09:00:00Z, got %r' % (option, value))

@@ -98,3 +98,11 @@ def user_info(client, params, check_mode):
     else:
         users = list_users(client, tenant, graph_filter)
     return {'changed': False, 'users': _add_includes(client, tenant, users, include)}
+
+
+def require_user(client, tenant, identity, option='user'):
+    """Like find_user, but a missing user is an error naming the option (for actions on existing users)."""
+    user = find_user(client, tenant, identity)
+    if user is None:
+        raise CippConfigError('%s: no user %s in tenant %s' % (option, identity, tenant))
+    return user

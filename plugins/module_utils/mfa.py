@@ -1,0 +1,234 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""MFA: a user's per-user state, registered methods, TAPs and pushes (CONTRACT 5.8, 5.9, 5.21, 5.23-5.25),
+and the MFA report of one tenant or a whole portfolio."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, make_diff, to_epoch
+from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils.tenants import ALL_TENANTS, list_tenants
+from ansible_collections.msp.cipp.plugins.module_utils.users import require_user
+
+PER_USER_STATES = ('disabled', 'enabled', 'enforced')
+REGISTERED, NOT_REGISTERED, UNKNOWN = 'registered', 'not_registered', 'unknown'
+
+
+# ------------------------------------------------------------------------------ the MFA report
+
+def registration_state(row):
+    """Three states: CIPP's MFARegistration is true, false, or null (not licensed / not reported)."""
+    value = row.get('MFARegistration')
+    if value is True:
+        return REGISTERED
+    if value is False:
+        return NOT_REGISTERED
+    return UNKNOWN
+
+
+def report_row(row, tenant):
+    per_user = str(row.get('PerUser') or 'disabled').lower()
+    covered_by_ca = str(row.get('CoveredByCA') or '')
+    enforced_by = []
+    if per_user in ('enabled', 'enforced'):
+        enforced_by.append('per_user')
+    if covered_by_ca.lower().startswith('enforced'):
+        enforced_by.append('conditional_access')
+    if row.get('CoveredBySD') is True:
+        enforced_by.append('security_defaults')
+    registration = registration_state(row)
+    if not row.get('AccountEnabled', True):
+        gap = False
+    elif not enforced_by or registration == NOT_REGISTERED:
+        gap = True
+    elif registration == UNKNOWN:
+        gap = None
+    else:
+        gap = False
+    return {
+        'tenant': row.get('Tenant') or tenant,
+        'id': row.get('ID'),
+        'user_principal_name': row.get('UPN'),
+        'display_name': row.get('DisplayName'),
+        'account_enabled': bool(row.get('AccountEnabled')),
+        'user_type': row.get('UserType'),
+        'is_admin': bool(row.get('IsAdmin')),
+        'is_licensed': row.get('isLicensed'),
+        'per_user_state': per_user,
+        'registration': registration,
+        'mfa_capable': row.get('MFACapable'),
+        'methods': list(row.get('MFAMethods') or []),
+        'covered_by_ca': covered_by_ca or None,
+        'covered_by_security_defaults': row.get('CoveredBySD'),
+        'ca_policies': row.get('CAPolicies') or [],
+        'enforced_by': enforced_by,
+        'gap': gap,
+    }
+
+
+def _keep(row, params):
+    if params.get('exclude_guests') and str(row.get('user_type') or '').lower() == 'guest':
+        return False
+    if params.get('exclude_disabled') and not row['account_enabled']:
+        return False
+    if params.get('only_gaps') and row['gap'] is not True:
+        return False
+    return True
+
+
+def _summary(tenant, rows, error=None):
+    summary = {'tenant': tenant, 'users': len(rows), 'error': error}
+    for state in (REGISTERED, NOT_REGISTERED, UNKNOWN):
+        summary[state] = sum(1 for row in rows if row['registration'] == state)
+    summary['gaps'] = sum(1 for row in rows if row['gap'] is True)
+    summary['gaps_unknown'] = sum(1 for row in rows if row['gap'] is None)
+    return summary
+
+
+def _is_data(rows):
+    # CIPP's "loading" row for AllTenants, or an error list of strings, is not data.
+    return isinstance(rows, list) and all(isinstance(row, dict) and row.get('ID') for row in rows)
+
+
+def mfa_report(client, params, check_mode):
+    """Resource function of cipp_mfa_info."""
+    tenant = params['tenant']
+    if tenant.lower() == ALL_TENANTS.lower():
+        targets = [row.get('defaultDomainName') or row.get('customerId') for row in list_tenants(client)]
+    else:
+        targets = [tenant]
+    # One call per tenant, 20 tenants per $batch; a failing tenant is reported, never aborts the rest.
+    answers = client.batch([('ListMFAUsers', {'tenantFilter': name}) for name in targets]) if len(targets) > 1 else None
+    users, tenants = [], []
+    for index, name in enumerate(targets):
+        if answers is None:
+            try:
+                rows, error = client.call('ListMFAUsers', tenant=name), None
+            except CippError as exc:
+                rows, error = [], exc.message
+        else:
+            status, rows = answers[index]['status'], answers[index]['body']
+            error = None if status == 200 else 'ListMFAUsers failed with HTTP %s: %s' % (status, _text(rows))
+        if error is None and not _is_data(rows or []):
+            error, rows = 'ListMFAUsers returned no report: %s' % _text(rows), []
+        report = [report_row(row, name) for row in rows or []] if error is None else []
+        tenants.append(_summary(name, report, error))
+        users.extend(row for row in report if _keep(row, params))
+    return {'changed': False, 'users': users, 'tenants': tenants,
+            'failed_tenants': [item['tenant'] for item in tenants if item['error']]}
+
+
+def _text(body):
+    if isinstance(body, list):
+        return '; '.join(str(item.get('UPN') or item) if isinstance(item, dict) else str(item) for item in body)[:300]
+    return str(body)[:300]
+
+
+# ------------------------------------------------------------------------------ one user's MFA
+
+def _validate(params):
+    tap = params.get('temporary_access_pass')
+    if tap:
+        lifetime = tap.get('lifetime_minutes')
+        if lifetime is not None and not 10 <= lifetime <= 43200:
+            raise CippConfigError('temporary_access_pass.lifetime_minutes must be between 10 and 43200 (30 days), got %s' % lifetime)
+        tap['start_epoch'] = to_epoch(tap.get('start'), 'temporary_access_pass.start')
+    if params.get('return_secret') and not tap:
+        raise CippConfigError('return_secret only applies with temporary_access_pass.')
+    if not any(params.get(key) for key in ('per_user_state', 'methods', 'temporary_access_pass', 'send_push')):
+        raise CippConfigError('Nothing to do: set per_user_state, methods, temporary_access_pass or send_push.')
+
+
+def ensure_mfa(client, params, check_mode):
+    """Resource function of cipp_mfa."""
+    _validate(params)
+    tenant = params['tenant']
+    user = require_user(client, tenant, params['user'])
+    upn = user.get('userPrincipalName')
+    result = {'changed': False, 'user': {'id': user['id'], 'userPrincipalName': upn}, 'actions': []}
+    before, after = {}, {}
+
+    wanted_state = params.get('per_user_state')
+    if wanted_state:
+        rows = client.call('ListPerUserMFA', {'userId': upn}, tenant=tenant) or []
+        current = str((rows[0] if rows and isinstance(rows[0], dict) else {}).get('PerUserMFAState') or '').lower() or None
+        if current != wanted_state:
+            before['per_user_state'], after['per_user_state'] = current, wanted_state
+            # Graph's own values are lower case; the UI's capitals are not verified to work (CONTRACT 13).
+            client.write('ExecPerUserMFA', {'userId': user['id'], 'userPrincipalName': upn, 'State': wanted_state}, tenant=tenant)
+            result['changed'] = True
+            result['actions'].append('per_user_state')
+
+    if params.get('methods') == 'absent':
+        row = _mfa_row(client, tenant, user['id'])
+        methods = list((row or {}).get('MFAMethods') or [])
+        registration = registration_state(row or {})
+        if methods or registration != NOT_REGISTERED:
+            before['methods'], after['methods'] = methods if methods else registration, []
+            response = client.write('ExecResetMFA', {'ID': upn}, tenant=tenant)
+            text = _result_text(response)
+            # CIPP says so when there was nothing to remove: then nothing changed.
+            if response is not None and text.lower().startswith('no mfa methods found'):
+                before.pop('methods'), after.pop('methods')
+            else:
+                result['changed'] = True
+                result['actions'].append('methods_removed')
+            result['methods_message'] = text or None
+
+    tap = params.get('temporary_access_pass')
+    if tap:
+        body = {'ID': upn, 'isUsableOnce': bool(tap.get('usable_once'))}
+        if tap.get('lifetime_minutes') is not None:
+            body['lifetimeInMinutes'] = tap['lifetime_minutes']
+        if tap.get('start_epoch') is not None:
+            body['startDateTime'] = tap['start_epoch']
+        response = client.write('ExecCreateTAP', body, tenant=tenant)
+        result['changed'] = True
+        result['actions'].append('temporary_access_pass')
+        details = _tap_details(response)
+        if details:
+            result['temporary_access_pass'] = details
+            if params.get('return_secret'):
+                result['temporary_access_pass']['pass'] = details.pop('_pass')
+                result[RETURNED_SECRETS] = ['temporary_access_pass']
+            details.pop('_pass', None)
+
+    if params.get('send_push'):
+        response = client.write('ExecSendPush', {'TenantFilter': tenant, 'UserEmail': upn}, tenant=None)
+        result['changed'] = True
+        result['actions'].append('send_push')
+        result['push_result'] = _result_text(response) or None
+
+    if before or after:
+        result['diff'] = make_diff(before, after)
+    return result
+
+
+def _mfa_row(client, tenant, user_id):
+    for row in client.call('ListMFAUsers', tenant=tenant) or []:
+        if isinstance(row, dict) and str(row.get('ID') or '').lower() == user_id.lower():
+            return row
+    return None
+
+
+def _result_text(response):
+    results = response.get('Results') if isinstance(response, dict) else response
+    if isinstance(results, dict):
+        return str(results.get('resultText') or '')
+    if isinstance(results, list):
+        return '; '.join(str(item.get('resultText') if isinstance(item, dict) else item) for item in results)
+    return str(results or '')
+
+
+def _tap_details(response):
+    results = response.get('Results') if isinstance(response, dict) else None
+    if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+        return None
+    item = results[0]
+    if str(item.get('state', '')).lower() == 'error':
+        raise CippResultError('ExecCreateTAP reported a failure: %s' % item.get('resultText'), 'ExecCreateTAP', 200, item.get('resultText'))
+    return {'lifetime_minutes': item.get('lifetimeInMinutes'), 'usable_once': item.get('isUsableOnce'),
+            'start': item.get('startDateTime'), '_pass': item.get('temporaryAccessPass') or item.get('copyField')}
