@@ -145,6 +145,28 @@ def lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
+_ISO = re.compile(r'^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$', re.IGNORECASE)
+
+
+def parse_datetime(text):
+    """An aware datetime from ISO 8601 as Graph and .NET write it (7 fractional digits, Z), or None."""
+    match = _ISO.match(str(text or '').strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or '0')[:6].ljust(6, '0'))
+    if zone is None or zone.upper() == 'Z':
+        tz = datetime.timezone.utc
+    else:
+        sign = -1 if zone[0] == '-' else 1
+        digits = zone[1:].replace(':', '')
+        tz = datetime.timezone(sign * datetime.timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    try:
+        return datetime.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), micro, tz)
+    except ValueError:
+        return None
+
+
 def to_epoch(value, option):
     """Epoch seconds from epoch seconds (int or digits) or an ISO 8601 date-time; CIPP wants epoch seconds."""
     if value is None or value == '':
@@ -156,13 +178,9 @@ def to_epoch(value, option):
     text = str(value).strip()
     if re.match(r'^\d+(\.\d+)?$', text):
         return int(float(text))
-    iso = text[:-1] + '+00:00' if text.endswith(('Z', 'z')) else text
-    try:
-        parsed = datetime.datetime.fromisoformat(iso)
-    except ValueError:
+    parsed = parse_datetime(text)
+    if parsed is None:
         raise _config_error(option, value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
     return int(parsed.timestamp())
 
 

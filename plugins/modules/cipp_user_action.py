@@ -13,9 +13,9 @@ short_description: One-shot user actions through CIPP - revoke sessions, reset p
 version_added: 0.1.0
 description:
   - Runs one action on an existing user of a customer tenant.
-  - V(revoke_sessions) invalidates all refresh tokens and session cookies (C(ExecRevokeSessions)). B(One-shot):
+  - V(revoke_sessions) invalidates all refresh tokens and session cookies (C(ExecRevokeSessions)). B(One-shot) -
     it cannot be read back, so it runs on every run and reports C(changed=true).
-  - V(reset_password) sets a new password that CIPP generates (C(ExecResetPass)). B(One-shot): it runs on every run
+  - V(reset_password) sets a new password that CIPP generates (C(ExecResetPass)). B(One-shot) - it runs on every run
     and reports C(changed=true). The new password is returned only with O(return_password=true).
   - V(clear_immutable_id) clears C(onPremisesImmutableId) (C(ExecClrImmId)), to turn a formerly synchronised user
     into a cloud user. Idempotent - a user without an immutable ID is left alone. Refused while the user is still

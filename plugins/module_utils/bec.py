@@ -1,0 +1,213 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Business Email Compromise: CIPP's investigation report and its one-call remediation (CONTRACT 8).
+
+ExecBECCheck is asynchronous and keyed by the user's object id only: the first call starts a run
+(or, without ``overwrite``, returns CIPP's cached old report), and ``?GUID={userid}`` is polled until
+the body is no longer ``{"Waiting": true}``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import hashlib
+import json
+import os
+import re
+import tempfile
+import time
+
+from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, parse_datetime
+from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils.users import require_user
+
+SUSPICIOUS_FOLDERS = ('rss', 'rss feeds', 'rss subscriptions', 'archive', 'conversation history', 'deleted items', 'junk email')
+RECENT_DAYS = 7
+
+
+class BecTimeout(CippError):
+    """The BEC check did not finish in time."""
+
+
+def run_check(client, tenant, user, refresh=True, wait_timeout=600, poll_interval=10, sleep=time.sleep, clock=time.time):
+    """Start (or pick up) CIPP's BEC check for ``user`` and wait for the report."""
+    params = {'userid': user['id'], 'userName': user.get('userPrincipalName')}
+    if refresh:
+        params['overwrite'] = 'true'
+    started = client.call('ExecBECCheck', params, tenant=tenant)
+    guid = started.get('GUID') if isinstance(started, dict) else None
+    if not guid:
+        if _is_report(started):
+            return started
+        raise CippResultError('ExecBECCheck did not start a check: %s' % str(started)[:300], 'ExecBECCheck', 200, str(started)[:300])
+    deadline = clock() + wait_timeout
+    while True:
+        body = client.call('ExecBECCheck', {'GUID': guid}, tenant=tenant)
+        if not (isinstance(body, dict) and body.get('Waiting')):
+            break
+        if clock() + poll_interval > deadline:
+            raise BecTimeout('The BEC check of %s did not finish within %s seconds. CIPP keeps running it: run the task again '
+                             'with refresh=false to collect the report when it is ready.' % (user.get('userPrincipalName'), wait_timeout),
+                             endpoint='ExecBECCheck')
+        sleep(poll_interval)
+    if isinstance(body, dict) and 'Results' in body and not _is_report(body):
+        raise CippResultError('CIPP\'s BEC check of %s failed: %s' % (user.get('userPrincipalName'), body.get('Results')),
+                              'ExecBECCheck', 200, str(body.get('Results')))
+    return body
+
+
+def _is_report(body):
+    return isinstance(body, dict) and any(key in body for key in ('NewRules', 'ExtractedAt', 'MFADevices', 'AddedApps'))
+
+
+def _recent(value, now):
+    when = parse_datetime(value)
+    return when is not None and (now - when).total_seconds() <= RECENT_DAYS * 86400
+
+
+def _addresses(value):
+    if not value:
+        return []
+    items = value if isinstance(value, list) else [value]
+    found = []
+    for item in items:
+        found.extend(re.findall(r'[A-Za-z0-9._%+\'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', str(item)))
+    return found
+
+
+def external(addresses, domains):
+    return [address for address in addresses if address.split('@', 1)[1].lower() not in domains]
+
+
+def rule_findings(rule, domains):
+    """Why an inbox rule looks like an attacker's, as a list of short reasons (empty = looks harmless)."""
+    reasons = []
+    targets = []
+    for key in ('ForwardTo', 'RedirectTo', 'ForwardAsAttachmentTo'):
+        targets.extend(_addresses(rule.get(key)))
+    outside = external(targets, domains)
+    if outside:
+        reasons.append('forwards outside the tenant to %s' % ', '.join(sorted(set(outside))))
+    if rule.get('DeleteMessage') is True or rule.get('SoftDeleteMessage') is True:
+        reasons.append('deletes messages')
+    folder = str(rule.get('MoveToFolder') or '').split('\\')[-1].split(':')[-1].strip().lower()
+    if folder in SUSPICIOUS_FOLDERS:
+        reasons.append('moves messages to %s' % rule.get('MoveToFolder'))
+    name = str(rule.get('Name') or '').strip()
+    if len(name) <= 2 or not re.search(r'[A-Za-z0-9]', name):
+        reasons.append('has a meaningless name %r' % name)
+    return reasons
+
+
+def summarise(report, user, domains, mailbox=None, now=None):
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    rules = []
+    for rule in report.get('NewRules') or []:
+        reasons = rule_findings(rule, domains)
+        if reasons:
+            rules.append({'name': rule.get('Name'), 'identity': rule.get('Identity'), 'enabled': rule.get('Enabled'),
+                          'reasons': reasons, 'external_targets': external(
+                              sum((_addresses(rule.get(key)) for key in ('ForwardTo', 'RedirectTo', 'ForwardAsAttachmentTo')), []), domains)})
+    forwarding = None
+    if mailbox:
+        smtp = str(mailbox.get('ForwardingSmtpAddress') or mailbox.get('ForwardingAddress') or '').replace('smtp:', '').replace('SMTP:', '')
+        if smtp:
+            forwarding = {'address': smtp, 'external': bool(external(_addresses(smtp), domains)),
+                          'keep_copy': mailbox.get('ForwardAndDeliver')}
+    upn = (user.get('userPrincipalName') or '').lower()
+    sign_ins = [row for row in report.get('SuspectUserMailboxLogons') or [] if str(row.get('UserPrincipalName') or '').lower() == upn]
+    methods = report.get('MFADevices') or []
+    return {
+        'suspicious_rules': rules,
+        'forwarding': forwarding,
+        'new_mfa_methods': [m for m in methods if _recent(m.get('createdDateTime') or m.get('CreatedDateTime'), now)],
+        'mfa_methods': len(methods),
+        'new_apps': [app.get('displayName') or app.get('appDisplayName') for app in report.get('AddedApps') or []],
+        'sign_in_ips': sorted(set(str(row.get('IPAddress')) for row in sign_ins if row.get('IPAddress'))),
+        'new_users': [row.get('userPrincipalName') for row in report.get('NewUsers') or []],
+        'changed_passwords': [row.get('userPrincipalName') or row.get('displayName') for row in report.get('ChangedPasswords') or []],
+        'extract_result': report.get('ExtractResult'),
+        'extracted_at': report.get('ExtractedAt'),
+        'compromise_indicators': len(rules) + (1 if forwarding and forwarding['external'] else 0),
+    }
+
+
+def write_evidence(path, document):
+    """JSON (sorted, indented) written 0600 by atomic replace, and its SHA-256 in ``path.sha256``."""
+    path = os.path.abspath(os.path.expanduser(path))
+    directory = os.path.dirname(path)
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    data = json.dumps(document, indent=2, sort_keys=True, default=str).encode('utf-8')
+    digest = hashlib.sha256(data).hexdigest()
+    for target, content in ((path, data), (path + '.sha256', ('%s  %s\n' % (digest, os.path.basename(path))).encode('ascii'))):
+        fd, tmp = tempfile.mkstemp(prefix='.tmp-', dir=directory)
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, 'wb') as handle:
+                handle.write(content)
+            os.replace(tmp, target)
+        except Exception:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+    return {'path': path, 'sha256': digest, 'hash_path': path + '.sha256'}
+
+
+def tenant_domains(client, tenant):
+    rows = client.call('ListDomains', tenant=tenant) or []
+    return set(str(row.get('id')).lower() for row in rows if isinstance(row, dict) and row.get('id'))
+
+
+def bec_info(client, params, check_mode):
+    """Resource function of cipp_bec_info."""
+    if params['wait_timeout'] < 1 or params['poll_interval'] < 1:
+        raise CippConfigError('wait_timeout and poll_interval must be at least 1 second.')
+    tenant = params['tenant']
+    user = require_user(client, tenant, params['user'])
+    report = run_check(client, tenant, user, refresh=params['refresh'], wait_timeout=params['wait_timeout'],
+                       poll_interval=params['poll_interval'])
+    details = client.call('ListUserMailboxDetails', {'UserID': user['id'], 'userMail': user.get('userPrincipalName')}, tenant=tenant)
+    mailbox = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else None
+    domains = tenant_domains(client, tenant)
+    summary = summarise(report, user, domains, mailbox)
+    result = {'changed': False, 'user': {'id': user['id'], 'userPrincipalName': user.get('userPrincipalName')},
+              'report': report, 'summary': summary}
+    if params.get('evidence_path'):
+        # Evidence is captured in check mode too: it is a local record, it changes nothing in the tenant.
+        result['evidence'] = write_evidence(params['evidence_path'], {
+            'tenant': tenant, 'user': result['user'], 'captured_at': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            'summary': summary, 'mailbox_forwarding': summary['forwarding'], 'report': report})
+    return result
+
+
+def remediate_bundle(client, params, check_mode):
+    """Resource function of cipp_bec (mode cipp_bundle): CIPP's six-step ExecBECRemediate."""
+    tenant = params['tenant']
+    user = require_user(client, tenant, params['user'])
+    result = {'changed': True, 'user': {'id': user['id'], 'userPrincipalName': user.get('userPrincipalName')}, 'steps': []}
+    response = client.write('ExecBECRemediate', {'userid': user['id'], 'username': user.get('userPrincipalName')},
+                            tenant=tenant, check_results=False)
+    if response is None:
+        result['steps'] = [{'step': name, 'state': 'planned'} for name in
+                           ('reset_password', 'disable_sign_in', 'revoke_sessions', 'remove_mfa_methods', 'disable_inbox_rules',
+                            'disable_onedrive_sharing')]
+        return result
+    password = None
+    for item in response.get('Results') or [] if isinstance(response, dict) else []:
+        if isinstance(item, dict):
+            result['steps'].append({'message': item.get('resultText'), 'state': item.get('state')})
+            if str(item.get('resultText', '')).lower().startswith('successfully reset the password'):
+                password = item.get('copyField')
+        else:
+            result['steps'].append({'message': str(item), 'state': None})
+    failed = [step['message'] for step in result['steps'] if str(step['state']).lower() == 'error']
+    if failed:
+        raise CippResultError('ExecBECRemediate reported failed steps: %s' % '; '.join(failed), 'ExecBECRemediate', 200, '; '.join(failed))
+    if params.get('return_password') and password:
+        result['password'] = password
+        result[RETURNED_SECRETS] = ['password']
+    return result

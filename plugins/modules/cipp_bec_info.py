@@ -1,0 +1,141 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: cipp_bec_info
+short_description: Run CIPP's Business Email Compromise check on a user and wait for the report
+version_added: 0.1.0
+description:
+  - Starts CIPP's BEC investigation of a user (C(ExecBECCheck)) and polls until the report is ready.
+  - CIPP caches one report per user. With O(refresh=true) (the default) a new report is made; with V(false) CIPP's
+    cached report is returned if there is one (or the running check is waited for).
+  - Adds a short RV(summary) - inbox rules that forward outside the tenant, delete, or hide mail; mailbox forwarding
+    (read from C(ListUserMailboxDetails)); MFA methods registered in the last 7 days; recently added apps; sign-in IPs.
+  - With O(evidence_path), writes the whole report and the summary as JSON (mode 0600) and its SHA-256 next to it, on the
+    host that runs the module (normally the controller). This happens in check mode too - capture evidence before
+    changing anything.
+  - Changes nothing in the tenant; CIPP's check itself only reads logs. Safe in check mode.
+author:
+  - msp.cipp contributors
+extends_documentation_fragment:
+  - msp.cipp.connection
+  - msp.cipp.connection.TENANT
+attributes:
+  check_mode:
+    support: full
+    description: Runs the same in check mode, including writing the evidence file.
+  diff_mode:
+    support: none
+    description: Read-only.
+options:
+  user:
+    description: The user, by user principal name or object ID. Must exist.
+    type: str
+    required: true
+  refresh:
+    description: Make a new report instead of returning CIPP's cached one.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for the report before failing. CIPP keeps running the check after a timeout.
+    type: int
+    default: 600
+  poll_interval:
+    description: Seconds between two polls (CIPP's own UI polls every 10 seconds).
+    type: int
+    default: 10
+  evidence_path:
+    description: File to write the report to (JSON), with its SHA-256 in C(<evidence_path>.sha256).
+    type: path
+'''
+
+EXAMPLES = r'''
+- name: Capture the BEC report before containment
+  msp.cipp.cipp_bec_info:
+    tenant: contoso.com
+    user: jdoe@contoso.com
+    evidence_path: "/srv/incidents/INC-1234/jdoe-bec-report.json"
+  register: bec
+
+- name: Stop if nothing looks compromised
+  ansible.builtin.debug:
+    msg: "{{ bec.summary.compromise_indicators }} indicators; rules {{ bec.summary.suspicious_rules | map(attribute='name') | list }}"
+'''
+
+RETURN = r'''
+user:
+  description: C(id) and C(userPrincipalName) of the user.
+  returned: always
+  type: dict
+report:
+  description:
+    - CIPP's report as it returns it - C(NewRules), C(InboxRuleChanges), C(MFADevices), C(AddedApps), C(NewUsers),
+      C(ChangedPasswords), C(SuspectUserMailboxLogons), C(LastSuspectUserLogon), C(SentMessages),
+      C(MailboxPermissionChanges), C(IntuneDevices), C(ExtractedAt), C(ExtractResult).
+  returned: always
+  type: dict
+summary:
+  description: What stands out.
+  returned: always
+  type: dict
+  contains:
+    suspicious_rules:
+      description: Inbox rules with C(name), C(identity), C(enabled), C(reasons) and C(external_targets).
+      type: list
+      elements: dict
+      returned: always
+    forwarding:
+      description: Mailbox-level forwarding (C(address), C(external), C(keep_copy)), or C(null).
+      type: dict
+      returned: always
+    new_mfa_methods:
+      description: MFA methods registered in the last 7 days.
+      type: list
+      elements: dict
+      returned: always
+    new_apps:
+      description: Apps added to the tenant recently.
+      type: list
+      elements: str
+      returned: always
+    compromise_indicators:
+      description: Number of suspicious rules plus 1 for external mailbox forwarding.
+      type: int
+      returned: always
+evidence:
+  description: C(path), C(sha256) and C(hash_path) of the evidence file.
+  returned: when O(evidence_path) is set
+  type: dict
+cipp_calls:
+  description: The CIPP calls the task made.
+  returned: always
+  type: list
+  elements: dict
+'''
+
+from ansible_collections.msp.cipp.plugins.module_utils.bec import bec_info
+from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
+
+
+def main():
+    module = CippModule(
+        argument_spec=dict(
+            tenant=dict(type='str', required=True),
+            user=dict(type='str', required=True),
+            refresh=dict(type='bool', default=True),
+            wait_timeout=dict(type='int', default=600),
+            poll_interval=dict(type='int', default=10),
+            evidence_path=dict(type='path'),
+        ),
+    )
+    module.run(bec_info)
+
+
+if __name__ == '__main__':
+    main()
