@@ -20,8 +20,9 @@ import re
 import tempfile
 import time
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, parse_datetime
+from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, email_addresses, outside, parse_datetime
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils.tenants import domain_names
 from ansible_collections.msp.cipp.plugins.module_utils.users import require_user
 
 SUSPICIOUS_FOLDERS = ('rss', 'rss feeds', 'rss subscriptions', 'archive', 'conversation history', 'deleted items', 'junk email')
@@ -68,29 +69,15 @@ def _recent(value, now):
     return when is not None and (now - when).total_seconds() <= RECENT_DAYS * 86400
 
 
-def _addresses(value):
-    if not value:
-        return []
-    items = value if isinstance(value, list) else [value]
-    found = []
-    for item in items:
-        found.extend(re.findall(r'[A-Za-z0-9._%+\'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}', str(item)))
-    return found
-
-
-def external(addresses, domains):
-    return [address for address in addresses if address.split('@', 1)[1].lower() not in domains]
-
-
 def rule_findings(rule, domains):
     """Why an inbox rule looks like an attacker's, as a list of short reasons (empty = looks harmless)."""
     reasons = []
     targets = []
     for key in ('ForwardTo', 'RedirectTo', 'ForwardAsAttachmentTo'):
-        targets.extend(_addresses(rule.get(key)))
-    outside = external(targets, domains)
-    if outside:
-        reasons.append('forwards outside the tenant to %s' % ', '.join(sorted(set(outside))))
+        targets.extend(email_addresses(rule.get(key)))
+    external_targets = outside(targets, domains)
+    if external_targets:
+        reasons.append('forwards outside the tenant to %s' % ', '.join(sorted(set(external_targets))))
     if rule.get('DeleteMessage') is True or rule.get('SoftDeleteMessage') is True:
         reasons.append('deletes messages')
     folder = str(rule.get('MoveToFolder') or '').split('\\')[-1].split(':')[-1].strip().lower()
@@ -109,13 +96,13 @@ def summarise(report, user, domains, mailbox=None, now=None):
         reasons = rule_findings(rule, domains)
         if reasons:
             rules.append({'name': rule.get('Name'), 'identity': rule.get('Identity'), 'enabled': rule.get('Enabled'),
-                          'reasons': reasons, 'external_targets': external(
-                              sum((_addresses(rule.get(key)) for key in ('ForwardTo', 'RedirectTo', 'ForwardAsAttachmentTo')), []), domains)})
+                          'reasons': reasons, 'external_targets': outside(
+                              sum((email_addresses(rule.get(key)) for key in ('ForwardTo', 'RedirectTo', 'ForwardAsAttachmentTo')), []), domains)})
     forwarding = None
     if mailbox:
         smtp = str(mailbox.get('ForwardingSmtpAddress') or mailbox.get('ForwardingAddress') or '').replace('smtp:', '').replace('SMTP:', '')
         if smtp:
-            forwarding = {'address': smtp, 'external': bool(external(_addresses(smtp), domains)),
+            forwarding = {'address': smtp, 'external': bool(outside(email_addresses(smtp), domains)),
                           'keep_copy': mailbox.get('ForwardAndDeliver')}
     upn = (user.get('userPrincipalName') or '').lower()
     sign_ins = [row for row in report.get('SuspectUserMailboxLogons') or [] if str(row.get('UserPrincipalName') or '').lower() == upn]
@@ -157,11 +144,6 @@ def write_evidence(path, document):
     return {'path': path, 'sha256': digest, 'hash_path': path + '.sha256'}
 
 
-def tenant_domains(client, tenant):
-    rows = client.call('ListDomains', tenant=tenant) or []
-    return set(str(row.get('id')).lower() for row in rows if isinstance(row, dict) and row.get('id'))
-
-
 def bec_info(client, params, check_mode):
     """Resource function of cipp_bec_info."""
     if params['wait_timeout'] < 1 or params['poll_interval'] < 1:
@@ -172,7 +154,7 @@ def bec_info(client, params, check_mode):
                        poll_interval=params['poll_interval'])
     details = client.call('ListUserMailboxDetails', {'UserID': user['id'], 'userMail': user.get('userPrincipalName')}, tenant=tenant)
     mailbox = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else None
-    domains = tenant_domains(client, tenant)
+    domains = domain_names(client, tenant)
     summary = summarise(report, user, domains, mailbox)
     result = {'changed': False, 'user': {'id': user['id'], 'userPrincipalName': user.get('userPrincipalName')},
               'report': report, 'summary': summary}

@@ -141,6 +141,24 @@ def make_diff(before, after):
     return {'before': copy.deepcopy(before), 'after': copy.deepcopy(after)}
 
 
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+def email_addresses(value):
+    """Every e-mail address inside a string or list (EXO writes recipients as '"Name" [SMTP:a@b.c]')."""
+    if not value:
+        return []
+    found = []
+    for item in value if isinstance(value, list) else [value]:
+        found.extend(_EMAIL.findall(str(item)))
+    return found
+
+
+def outside(addresses, domains):
+    """The addresses whose domain is not one of ``domains`` (lower-case names)."""
+    return [address for address in addresses if address.split('@', 1)[1].lower() not in domains]
+
+
 def lower(value):
     return value.lower() if isinstance(value, str) else value
 

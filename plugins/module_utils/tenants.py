@@ -34,6 +34,11 @@ def list_domains(client, tenant):
     return client.call('ListDomains', tenant=tenant) or []
 
 
+def domain_names(client, tenant):
+    """The tenant's domain names, lower-case."""
+    return set(str(row.get('id')).lower() for row in list_domains(client, tenant) if isinstance(row, dict) and row.get('id'))
+
+
 def list_licenses(client, tenant):
     """ListLicenses rows with seat counts as numbers (CIPP sends CountUsed/TotalLicenses as strings)."""
     rows = client.call('ListLicenses', tenant=tenant) or []
