@@ -22,7 +22,10 @@ import time
 
 from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, email_addresses, outside, parse_datetime
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils.mailbox import ensure_mailbox
+from ansible_collections.msp.cipp.plugins.module_utils.mfa import ensure_mfa
 from ansible_collections.msp.cipp.plugins.module_utils.tenants import domain_names
+from ansible_collections.msp.cipp.plugins.module_utils.user_actions import run_action
 from ansible_collections.msp.cipp.plugins.module_utils.users import require_user
 
 SUSPICIOUS_FOLDERS = ('rss', 'rss feeds', 'rss subscriptions', 'archive', 'conversation history', 'deleted items', 'junk email')
@@ -192,4 +195,48 @@ def remediate_bundle(client, params, check_mode):
     if params.get('return_password') and password:
         result['password'] = password
         result[RETURNED_SECRETS] = ['password']
+    return result
+
+
+STEPS = ('revoke_sessions', 'reset_password', 'disable_sign_in', 'remove_mfa_methods', 'disable_forwarding', 'remove_external_rules')
+
+
+def remediate_steps(client, params, check_mode):
+    """Resource function of cipp_bec (mode steps): the containment steps one by one, each read first where it can be."""
+    tenant, identity = params['tenant'], params['user']
+    steps = params.get('steps') or list(STEPS)
+    unknown = sorted(set(steps) - set(STEPS))
+    if unknown:
+        raise CippConfigError('steps: unknown step(s) %s; known: %s' % (', '.join(unknown), ', '.join(STEPS)))
+    user = require_user(client, tenant, identity)
+    upn = user['userPrincipalName']
+    base = {'tenant': tenant, 'user': upn}
+    result = {'changed': False, 'user': {'id': user['id'], 'userPrincipalName': upn}, 'steps': []}
+    # Always the known-good order, whatever order the caller listed them in.
+    for step in [name for name in STEPS if name in steps]:
+        if step in ('revoke_sessions', 'reset_password'):
+            outcome = run_action(client, dict(base, action=step, must_change_password=True,
+                                              return_password=bool(params.get('return_password'))), check_mode)
+        elif step == 'disable_sign_in':
+            outcome = {'changed': bool(user.get('accountEnabled'))}
+            if outcome['changed']:
+                client.write('ExecDisableUser', {'ID': user['id'], 'Enable': False}, tenant=tenant)
+        elif step == 'remove_mfa_methods':
+            outcome = ensure_mfa(client, dict(base, methods='absent'), check_mode)
+        elif step == 'disable_forwarding':
+            outcome = ensure_mailbox(client, dict(base, forwarding='disabled'), check_mode)
+        else:
+            outcome = ensure_mailbox(client, dict(base, inbox_rules={'remove': params.get('rules_to_remove') or [],
+                                                                     'remove_external_forwarding': True}), check_mode)
+        entry = {'step': step, 'changed': outcome['changed'], 'state': 'planned' if check_mode and outcome['changed'] else
+                 'done' if outcome['changed'] else 'already done'}
+        if outcome.get('message'):
+            entry['message'] = outcome['message']
+        if outcome.get('removed_rules'):
+            entry['removed_rules'] = outcome['removed_rules']
+        if outcome.get('password'):
+            result['password'] = outcome['password']
+            result[RETURNED_SECRETS] = ['password']
+        result['steps'].append(entry)
+        result['changed'] = result['changed'] or outcome['changed']
     return result
