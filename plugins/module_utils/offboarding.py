@@ -1,0 +1,525 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Offboarding that knows what is already done (CONTRACT 7 and 9).
+
+CIPP's ExecOffboardUser only queues a scheduler job: it returns no task id, accepts duplicates and
+reports each step later as a JSON string. So this resource plans first (reads the user, the mailbox
+and CIPP's own scheduler record of earlier jobs), queues only the steps still needed in one call, finds
+the job it queued, waits for it, and verifies the result step by step.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import time
+
+from ansible_collections.msp.cipp.plugins.module_utils.bec import write_evidence
+from ansible_collections.msp.cipp.plugins.module_utils.common import email_addresses, make_diff, outside, to_epoch
+from ansible_collections.msp.cipp.plugins.module_utils.directory import group_is_dynamic, group_name
+from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils.mfa import NOT_REGISTERED, registration_state
+from ansible_collections.msp.cipp.plugins.module_utils.tenants import domain_names
+from ansible_collections.msp.cipp.plugins.module_utils.users import find_user
+
+JOB_COMMAND = 'Invoke-CIPPOffboardingJob'
+ACTIVE_STATES = ('planned', 'pending', 'running', 'processing')
+FINAL_STATES = ('completed', 'failed')
+
+
+class Step:
+    """One offboarding option: module option, CIPP's option key, the helper CIPP runs, and its kind.
+
+    ``verifiable`` steps have a post-condition we can read back; the others are one-shot and count as
+    done when an earlier completed job for the user ran them without a failure.
+    """
+    __slots__ = ('option', 'cipp_key', 'cmdlet', 'verifiable')
+
+    def __init__(self, option, cipp_key, cmdlet, verifiable):
+        self.option, self.cipp_key, self.cmdlet, self.verifiable = option, cipp_key, cmdlet, verifiable
+
+
+# CIPP runs the steps in this fixed order (CONTRACT 7.4); results are reported in it too.
+STEPS = (
+    Step('revoke_sessions', 'RevokeSessions', 'Revoke-CIPPSessions', False),
+    Step('reset_password', 'ResetPass', 'Set-CIPPResetPassword', False),
+    Step('disable_sign_in', 'DisableSignIn', 'Set-CIPPSignInState', True),
+    Step('hide_from_gal', 'HideFromGAL', 'Set-CIPPHideFromGAL', True),
+    Step('remove_groups', 'RemoveGroups', 'Remove-CIPPGroups', True),
+    Step('remove_inbox_rules', 'RemoveRules', 'Remove-CIPPMailboxRule', True),
+    Step('remove_mobile_devices', 'RemoveMobile', 'Remove-CIPPMobileDevice', False),
+    Step('cancel_calendar_invites', 'removeCalendarInvites', 'Remove-CIPPCalendarInvites', False),
+    Step('out_of_office', 'OOO', 'Set-CIPPOutOfOffice', True),
+    Step('forward_to', 'forward', 'Set-CIPPForwarding', True),
+    Step('disable_forwarding', 'disableForwarding', 'Set-CIPPForwarding', True),
+    Step('onedrive_access', 'OnedriveAccess', 'Set-CIPPSharePointPerms', False),
+    Step('disable_onedrive_sharing', 'DisableOneDriveSharing', 'Set-CIPPOneDriveSharing', False),
+    Step('mailbox_access', 'AccessAutomap', 'Set-CIPPMailboxAccess', False),
+    Step('remove_mailbox_permissions', 'removePermissions', 'Remove-CIPPMailboxPermissions', False),
+    Step('remove_calendar_permissions', 'removeCalendarPermissions', 'Remove-CIPPCalendarPermissions', False),
+    Step('convert_to_shared', 'ConvertToShared', 'Set-CIPPMailboxType', True),
+    Step('remove_mfa_methods', 'RemoveMFADevices', 'Remove-CIPPUserMFA', True),
+    Step('remove_teams_phone', 'RemoveTeamsPhoneDID', 'Remove-CIPPUserTeamsPhoneDIDs', False),
+    Step('remove_licenses', 'RemoveLicenses', 'Remove-CIPPLicense', True),
+    Step('clear_immutable_id', 'ClearImmutableId', 'Clear-CIPPImmutableID', True),
+    Step('delete_user', 'DeleteUser', 'Remove-CIPPUser', True),
+)
+STEP_BY_OPTION = dict((step.option, step) for step in STEPS)
+SWITCHES = [step.option for step in STEPS if step.option not in ('out_of_office', 'forward_to', 'onedrive_access', 'mailbox_access')]
+MAILBOX_STEPS = ('hide_from_gal', 'out_of_office', 'forward_to', 'disable_forwarding', 'convert_to_shared')
+
+
+def requested_steps(params):
+    steps = []
+    for step in STEPS:
+        value = params.get(step.option)
+        if value not in (None, False, '', []):
+            steps.append(step)
+    return steps
+
+
+def validate(params):
+    steps = [step.option for step in requested_steps(params)]
+    if params.get('state', 'present') == 'present' and not steps:
+        raise CippConfigError('No offboarding step was selected: enable at least one of %s.' % ', '.join(step.option for step in STEPS))
+    if not params.get('force'):
+        clashes = []
+        if params.get('delete_user'):
+            clashes += [option for option in ('convert_to_shared', 'forward_to', 'out_of_office', 'mailbox_access', 'onedrive_access',
+                                              'hide_from_gal') if params.get(option)]
+        if params.get('forward_to') and params.get('disable_forwarding'):
+            clashes.append('forward_to with disable_forwarding')
+        if clashes:
+            raise CippConfigError('Contradictory offboarding options: delete_user removes the mailbox and OneDrive that %s need. '
+                                  'Set force=true if you really mean it.' % ', '.join(clashes)
+                                  if params.get('delete_user') else 'Contradictory offboarding options: %s.' % ', '.join(clashes))
+    if params.get('keep_copy') and not params.get('forward_to'):
+        raise CippConfigError('keep_copy only applies with forward_to.')
+    if params.get('forward_to') and not email_addresses(params['forward_to']):
+        raise CippConfigError('forward_to must be a user principal name or e-mail address, got %r' % params['forward_to'])
+    for entry in params.get('mailbox_access') or []:
+        if not isinstance(entry, dict) or not entry.get('user'):
+            raise CippConfigError('mailbox_access entries must be {user: upn, automap: true|false}.')
+    if params.get('wait_timeout') is not None and params['wait_timeout'] < 1:
+        raise CippConfigError('wait_timeout must be at least 1 second.')
+    params['_scheduled_epoch'] = to_epoch(params.get('scheduled_at'), 'scheduled_at')
+
+
+# ------------------------------------------------------------------------------ reading
+
+class Snapshot:
+    """What the plan and the verification need to know about the leaver, read once each."""
+
+    def __init__(self, client, tenant, upn):
+        self.client, self.tenant, self.upn = client, tenant, upn
+        self.user = find_user(client, tenant, upn)
+        self._cache = {}
+
+    def _once(self, key, reader):
+        if key not in self._cache:
+            self._cache[key] = reader()
+        return self._cache[key]
+
+    def mailbox(self):
+        def read():
+            body = self.client.call('ListUserMailboxDetails', {'UserID': self.user['id'], 'userMail': self.upn}, tenant=self.tenant)
+            return body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+        return self._once('mailbox', read)
+
+    def groups(self):
+        return self._once('groups', lambda: [row for row in self.client.call('ListUserGroups', {'userId': self.user['id']},
+                                                                            tenant=self.tenant) or [] if isinstance(row, dict)])
+
+    def rules(self):
+        return self._once('rules', lambda: [row for row in self.client.call('ListUserMailboxRules', {'UserID': self.user['id'],
+                                                                                                   'userEmail': self.upn},
+                                                                           tenant=self.tenant) or [] if isinstance(row, dict)])
+
+    def mfa(self):
+        def read():
+            for row in self.client.call('ListMFAUsers', tenant=self.tenant) or []:
+                if isinstance(row, dict) and str(row.get('ID') or '').lower() == self.user['id'].lower():
+                    return row
+            return {}
+        return self._once('mfa', read)
+
+    def ooo(self):
+        def read():
+            body = self.client.call('ListOoO', {'userId': self.upn}, tenant=self.tenant)
+            return body[0] if isinstance(body, list) and body else body if isinstance(body, dict) else {}
+        return self._once('ooo', read)
+
+    def domains(self):
+        return self._once('domains', lambda: domain_names(self.client, self.tenant))
+
+
+def removable_groups(groups):
+    """Groups CIPP's RemoveGroups can take the user out of (not dynamic, not synced from AD)."""
+    return [group for group in groups if not group_is_dynamic(group) and not group.get('OnPremisesSync')]
+
+
+def _forwarding(mailbox):
+    target = str(mailbox.get('ForwardingSmtpAddress') or mailbox.get('ForwardingAddress') or '')
+    target = target[5:] if target.lower().startswith('smtp:') else target
+    return target or None
+
+
+def post_condition(step, snap, params):
+    """(holds, before, after) for a verifiable step; ``before`` is what is there now."""
+    user = snap.user
+    option = step.option
+    if option == 'disable_sign_in':
+        return not user.get('accountEnabled'), {'account_enabled': bool(user.get('accountEnabled'))}, {'account_enabled': False}
+    if option == 'remove_licenses':
+        skus = sorted(str(lic.get('skuId')) for lic in user.get('assignedLicenses') or [])
+        return not skus, {'licenses': skus}, {'licenses': []}
+    if option == 'clear_immutable_id':
+        value = user.get('onPremisesImmutableId')
+        return not value, {'immutable_id': value}, {'immutable_id': None}
+    if option == 'remove_groups':
+        names = sorted(group_name(group) for group in removable_groups(snap.groups()))
+        return not names, {'groups': names}, {'groups': []}
+    if option == 'remove_inbox_rules':
+        names = sorted(str(rule.get('Name')) for rule in snap.rules())
+        return not names, {'inbox_rules': names}, {'inbox_rules': []}
+    if option == 'remove_mfa_methods':
+        row = snap.mfa()
+        methods = list(row.get('MFAMethods') or [])
+        holds = not methods and registration_state(row) == NOT_REGISTERED
+        return holds, {'mfa_methods': methods or registration_state(row)}, {'mfa_methods': []}
+    if option == 'delete_user':
+        return False, {'user': 'present'}, {'user': 'absent'}
+    mailbox = snap.mailbox()
+    if option == 'hide_from_gal':
+        hidden = bool(mailbox.get('HiddenFromAddressLists'))
+        return hidden, {'hidden_from_gal': hidden}, {'hidden_from_gal': True}
+    if option == 'convert_to_shared':
+        kind = mailbox.get('RecipientTypeDetails')
+        return str(kind).lower() == 'sharedmailbox', {'mailbox_type': kind}, {'mailbox_type': 'SharedMailbox'}
+    if option == 'disable_forwarding':
+        target = _forwarding(mailbox)
+        return not target, {'forwarding': target}, {'forwarding': None}
+    if option == 'forward_to':
+        target, keep = _forwarding(mailbox), bool(mailbox.get('ForwardAndDeliver'))
+        wanted = params['forward_to']
+        holds = bool(target) and target.lower() == wanted.lower() and keep == bool(params.get('keep_copy'))
+        return holds, {'forwarding': target, 'keep_copy': keep}, {'forwarding': wanted, 'keep_copy': bool(params.get('keep_copy'))}
+    if option == 'out_of_office':
+        ooo = snap.ooo()
+        state = str(ooo.get('AutoReplyState') or 'Disabled')
+        holds = state.lower() == 'enabled' and (ooo.get('InternalMessage') or '') == params['out_of_office']
+        return holds, {'out_of_office': state}, {'out_of_office': 'Enabled'}
+    raise KeyError(option)
+
+
+# ------------------------------------------------------------------------------ the scheduler record
+
+def offboarding_jobs(client, tenant, upn):
+    rows = client.call('ListScheduledItems', {'Type': JOB_COMMAND, 'tenantFilter': tenant}) or []
+    jobs = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        parameters = row.get('Parameters') or {}
+        if isinstance(parameters, str):
+            try:
+                parameters = json.loads(parameters)
+            except ValueError:
+                parameters = {}
+        username = str(parameters.get('Username') or '').lower() if isinstance(parameters, dict) else ''
+        if username == upn.lower() or str(row.get('Name') or '').lower() == ('offboarding: %s' % upn).lower():
+            row['Parameters'] = parameters
+            jobs.append(row)
+    return jobs
+
+
+def job_state(job):
+    return str(job.get('TaskState') or '').lower()
+
+
+def job_results(job):
+    """The per-step result texts of a finished job (CIPP keeps them as a JSON string)."""
+    raw = job.get('Results')
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return [raw]
+    if isinstance(raw, dict):
+        raw = [raw]
+    texts = []
+    for item in raw or []:
+        if isinstance(item, dict):
+            texts.append(str(item.get('Results') if 'Results' in item else item.get('resultText') or item))
+        else:
+            texts.append(str(item))
+    return texts
+
+
+def failed_cmdlets(texts):
+    """Cmdlets named by CIPP's 'Failed to execute {Cmdlet} : {message}' lines, with the message."""
+    failures = {}
+    for text in texts:
+        if text.startswith('Failed to execute '):
+            cmdlet, _sep, message = text[len('Failed to execute '):].partition(' : ')
+            failures[cmdlet.strip()] = message.strip()
+    return failures
+
+
+def job_options(job):
+    parameters = job.get('Parameters') or {}
+    return parameters.get('options') or {} if isinstance(parameters, dict) else {}
+
+
+def _option_requested(options, step):
+    for key, value in options.items():
+        if key.lower() == step.cipp_key.lower() or (step.option == 'mailbox_access' and key.lower() == 'accessnoautomap'):
+            if value not in (None, False, '', [], 'false'):
+                return True
+    return False
+
+
+def done_by_earlier_jobs(jobs, step):
+    """True when a completed job requested ``step`` and did not report it failed."""
+    for job in jobs:
+        if job_state(job) == 'completed' and _option_requested(job_options(job), step):
+            if step.cmdlet not in failed_cmdlets(job_results(job)):
+                return True
+    return False
+
+
+# ------------------------------------------------------------------------------ the run
+
+class OffboardRun:
+    def __init__(self, client, params, check_mode, sleep=time.sleep, clock=time.time):
+        self.client, self.params, self.check_mode = client, params, check_mode
+        self.tenant = params['tenant']
+        self.sleep, self.clock = sleep, clock
+
+    def run(self):
+        validate(self.params)
+        snap = Snapshot(self.client, self.tenant, self.params['user'])
+        if snap.user is None:
+            return self.missing_user()
+        self.upn = snap.user['userPrincipalName']
+        jobs = offboarding_jobs(self.client, self.tenant, self.upn)
+        if self.params.get('state') == 'absent':
+            return self.cancel(jobs)
+
+        active = [job for job in jobs if job_state(job) in ACTIVE_STATES]
+        plan, before, after = self.plan(snap, jobs)
+        needed = [entry for entry in plan if entry['needed']]
+        result = {'changed': False, 'user': {'id': snap.user['id'], 'userPrincipalName': self.upn}, 'plan': plan}
+
+        scheduled_epoch = self.params.get('_scheduled_epoch')
+        if active:
+            # Never queue a second job beside a pending one: wait on it (or report it).
+            job = self.matching_scheduled(active, scheduled_epoch) if scheduled_epoch else active[0]
+            if job is not None or not scheduled_epoch:
+                job = job or active[0]
+                result['job'] = self.job_view(job)
+                result['msg'] = 'An offboarding job for %s is already %s; no new job was queued.' % (self.upn, job.get('TaskState'))
+                if self.params.get('wait', True) and not scheduled_epoch and not self.check_mode:
+                    return self.wait_and_verify(result, job, snap, needed_before=needed)
+                return result
+        if not needed:
+            result['msg'] = 'Every requested offboarding step is already done for %s.' % self.upn
+            return result
+
+        if self.params.get('evidence_path'):
+            result['evidence'] = self.capture_evidence(snap)
+        body = self.request_body([entry['step'] for entry in needed], scheduled_epoch)
+        result['request'] = self.client.redacted(body)
+        result['changed'] = True
+        result['diff'] = make_diff(before, after)
+        known = set(job.get('RowKey') for job in jobs)
+        response = self.client.write('ExecOffboardUser', body, tenant=None)
+        if response is None:
+            result['msg'] = 'Would queue an offboarding job for %s with: %s' % (self.upn, ', '.join(entry['step'] for entry in needed))
+            return result
+        result['cipp_results'] = response.get('Results') if isinstance(response, dict) else response
+        job = self.find_new_job(known)
+        result['job'] = self.job_view(job) if job else None
+        if scheduled_epoch or not self.params.get('wait', True) or job is None:
+            if job is None and not scheduled_epoch:
+                result['warnings'] = ['CIPP queued the job, but it was not found in the scheduler to wait on.']
+            return result
+        return self.wait_and_verify(result, job, snap, needed_before=needed)
+
+    # -- planning
+
+    def plan(self, snap, jobs):
+        plan, before, after = [], {}, {}
+        for step in requested_steps(self.params):
+            if step.verifiable:
+                holds, now, target = post_condition(step, snap, self.params)
+                entry = {'step': step.option, 'needed': not holds, 'reason': 'post-condition holds' if holds else 'post-condition not met'}
+                if not holds:
+                    before.update(now)
+                    after.update(target)
+            else:
+                done = done_by_earlier_jobs(jobs, step)
+                entry = {'step': step.option, 'needed': not done,
+                         'reason': 'ran in an earlier completed offboarding job' if done else 'one-shot step not yet run'}
+            plan.append(entry)
+        return plan, before, after
+
+    def request_body(self, options, scheduled_epoch):
+        params = self.params
+        body = {'tenantFilter': self.tenant, 'user': [{'value': self.upn, 'label': self.upn}]}
+        for option in options:
+            step = STEP_BY_OPTION[option]
+            if option == 'out_of_office':
+                body['OOO'] = params['out_of_office']
+            elif option == 'forward_to':
+                # CIPP reads forward.value; a bare string passes validation and does nothing (CONTRACT quirk 7).
+                body['forward'] = {'value': params['forward_to'], 'label': params['forward_to']}
+                body['KeepCopy'] = bool(params.get('keep_copy'))
+            elif option == 'onedrive_access':
+                body['OnedriveAccess'] = [{'value': user, 'label': user} for user in params['onedrive_access']]
+            elif option == 'mailbox_access':
+                automap = [entry['user'] for entry in params['mailbox_access'] if entry.get('automap', True)]
+                no_automap = [entry['user'] for entry in params['mailbox_access'] if not entry.get('automap', True)]
+                if automap:
+                    body['AccessAutomap'] = [{'value': user, 'label': user} for user in automap]
+                if no_automap:
+                    body['AccessNoAutomap'] = [{'value': user, 'label': user} for user in no_automap]
+            else:
+                body[step.cipp_key] = True
+        if scheduled_epoch:
+            body['Scheduled'] = {'enabled': True, 'date': scheduled_epoch}
+        notify = params.get('notify') or []
+        if notify:
+            body['postExecution'] = {'webhook': 'webhook' in notify, 'email': 'email' in notify, 'psa': 'psa' in notify}
+        if params.get('reference'):
+            body['reference'] = params['reference']
+        return body
+
+    def matching_scheduled(self, jobs, scheduled_epoch):
+        for job in jobs:
+            when = to_epoch(job.get('ScheduledTime'), 'ScheduledTime') if job.get('ScheduledTime') else None
+            if when is not None and abs(when - scheduled_epoch) < 60:
+                return job
+        return None
+
+    # -- finding and waiting
+
+    def find_new_job(self, known):
+        for _attempt in range(3):
+            for job in offboarding_jobs(self.client, self.tenant, self.upn):
+                if job.get('RowKey') not in known:
+                    return job
+            self.sleep(1)
+        return None
+
+    @staticmethod
+    def job_view(job):
+        return {'id': job.get('RowKey'), 'name': job.get('Name'), 'state': job.get('TaskState'),
+                'scheduled_time': job.get('ScheduledTime'), 'executed_time': job.get('ExecutedTime'),
+                'reference': job.get('Reference')}
+
+    def poll(self, job):
+        deadline = self.clock() + (self.params.get('wait_timeout') or 900)
+        interval = self.params.get('poll_interval') or 10
+        while True:
+            rows = self.client.call('ListScheduledItems', {'Id': job['RowKey'], 'tenantFilter': self.tenant}) or []
+            current = next((row for row in rows if isinstance(row, dict) and row.get('RowKey') == job['RowKey']), None)
+            if current is None:
+                raise CippResultError('The offboarding job %s of %s disappeared from CIPP\'s scheduler.' % (job['RowKey'], self.upn),
+                                      'ListScheduledItems', 200)
+            if job_state(current) in FINAL_STATES:
+                return current
+            if self.clock() + interval > deadline:
+                raise CippError('The offboarding job of %s is still %s after %s seconds; it keeps running in CIPP. Run the task '
+                                'again to wait for it and verify.' % (self.upn, current.get('TaskState'), self.params.get('wait_timeout')),
+                                endpoint='ListScheduledItems')
+            self.sleep(interval)
+
+    def wait_and_verify(self, result, job, snap, needed_before):
+        finished = self.poll(job)
+        result['job'] = self.job_view(finished)
+        texts = job_results(finished)
+        result['job_results'] = [self.client.redacted(text) for text in texts]
+        if job_state(finished) == 'failed':
+            raise CippResultError('CIPP\'s offboarding job for %s failed: %s' % (self.upn, '; '.join(texts)), 'ExecOffboardUser', 200,
+                                  '; '.join(texts), response={'job': result['job'], 'results': texts})
+        failures = failed_cmdlets(texts)
+        after = Snapshot(self.client, self.tenant, self.upn)
+        needed = set(entry['step'] for entry in needed_before)
+        report, failed = [], []
+        for step in requested_steps(self.params):
+            entry = {'step': step.option}
+            if step.option not in needed:
+                entry['state'] = 'skipped (already done)'
+            elif step.cmdlet in failures and not (step.option == 'disable_forwarding' and 'forward_to' in needed):
+                entry['state'] = 'failed'
+                entry['message'] = failures[step.cmdlet]
+                failed.append(step.option)
+            elif step.option == 'delete_user':
+                entry['state'] = 'done' if after.user is None else 'unverified'
+            elif step.option == 'remove_licenses':
+                # CIPP only schedules a separate licence-removal task five minutes later (CONTRACT 7.4, step 21).
+                holds = after.user is not None and not after.user.get('assignedLicenses')
+                entry['state'] = 'done' if holds else 'scheduled by CIPP (separate task)'
+            elif step.verifiable and after.user is not None:
+                holds = post_condition(step, after, self.params)[0]
+                entry['state'] = 'done' if holds else 'unverified'
+            else:
+                entry['state'] = 'done'
+            report.append(entry)
+        result['steps'] = report
+        result['changed'] = True
+        if failed:
+            raise CippResultError('Offboarding of %s: step(s) %s failed: %s. Run the task again to retry only what is left.'
+                                  % (self.upn, ', '.join(failed), '; '.join('%s: %s' % (name, next(e['message'] for e in report if e['step'] == name))
+                                                                           for name in failed)),
+                                  'ExecOffboardUser', 200, '; '.join(failures.values()), response={'steps': report})
+        return result
+
+    # -- other paths
+
+    def missing_user(self):
+        if self.params.get('delete_user') or self.params.get('state') == 'absent':
+            return {'changed': False, 'user': None, 'msg': 'No user %s in tenant %s; nothing to do.' % (self.params['user'], self.tenant),
+                    'plan': [{'step': step.option, 'needed': False, 'reason': 'user does not exist'} for step in requested_steps(self.params)]}
+        raise CippConfigError('user: no user %s in tenant %s' % (self.params['user'], self.tenant))
+
+    def cancel(self, jobs):
+        pending = [job for job in jobs if job_state(job) == 'planned']
+        result = {'changed': bool(pending), 'user': {'userPrincipalName': self.upn}, 'cancelled': [self.job_view(job) for job in pending]}
+        for job in pending:
+            self.client.write('RemoveScheduledItem', {'id': job['RowKey']})
+        return result
+
+    def capture_evidence(self, snap):
+        """Before any write: what a rehire (or an auditor) needs to know about the leaver."""
+        user = snap.user
+        record = {'tenant': self.tenant, 'user': {key: user.get(key) for key in (
+            'id', 'userPrincipalName', 'displayName', 'jobTitle', 'department', 'accountEnabled', 'usageLocation', 'manager',
+            'assignedLicenses', 'LicJoined', 'onPremisesSyncEnabled', 'onPremisesImmutableId')}}
+        record['groups'] = [{'id': group.get('id'), 'name': group_name(group), 'type': group.get('groupType')} for group in snap.groups()]
+        for key, reader in (('mailbox', snap.mailbox), ('mfa', snap.mfa)):
+            try:
+                record[key] = reader()
+            except CippError as exc:
+                record[key] = {'error': exc.message}
+        try:
+            record['devices'] = self.client.call('ListUserDevices', {'UserID': user['id']}, tenant=self.tenant) or []
+        except CippError as exc:
+            record['devices'] = {'error': exc.message}
+        try:
+            record['licenses'] = [{'skuId': row.get('skuId'), 'skuPartNumber': row.get('skuPartNumber'), 'name': row.get('License')}
+                                  for row in self.client.call('ListLicenses', tenant=self.tenant) or []
+                                  if str(row.get('skuId')) in set(str(lic.get('skuId')) for lic in user.get('assignedLicenses') or [])]
+        except CippError as exc:
+            record['licenses'] = {'error': exc.message}
+        forwarding = _forwarding(record['mailbox']) if isinstance(record.get('mailbox'), dict) else None
+        record['forwarding_external'] = bool(forwarding and outside(email_addresses(forwarding), snap.domains()))
+        return write_evidence(self.params['evidence_path'], self.client.redacted(record))
+
+
+def offboard(client, params, check_mode):
+    """Resource function of cipp_offboard."""
+    return OffboardRun(client, params, check_mode).run()
