@@ -14,7 +14,7 @@ description:
   - Reads the tenants CIPP manages (C(GET /api/ListTenants)) and makes one host per tenant, named by its default
     domain (see O(hostname)).
   - Every host gets C(ansible_connection=local), since msp.cipp modules run on the controller and talk HTTPS to CIPP;
-    a playbook then targets tenants like hosts, for example with C(tenant: "{{ cipp_default_domain }}").
+    a playbook then targets tenants like hosts and passes C(tenant={{ cipp_default_domain }}) to the modules.
   - "Host variables, all prefixed C(cipp_): C(cipp_tenant_id), C(cipp_display_name), C(cipp_default_domain),
     C(cipp_initial_domain), C(cipp_delegated_privilege_status), C(cipp_relationship_end), C(cipp_relationship_count),
     C(cipp_has_auto_extend), C(cipp_graph_error_count) and C(cipp_last_graph_error)."
@@ -23,7 +23,7 @@ description:
     (C(delegatedPrivilegeStatus=granularDelegatedAdminPrivileges)); C(cipp_direct) the direct tenants
     (C(directTenant)). More groups can be built with O(keyed_groups) and O(groups)."
   - The inventory source is a YAML file whose name ends in C(.cipp_tenants.yml) or C(.cipp_tenants.yaml)
-    (or is exactly C(cipp_tenants.yml) / C(cipp_tenants.yaml)) and that contains C(plugin: msp.cipp.cipp_tenants).
+    (or is exactly C(cipp_tenants.yml) / C(cipp_tenants.yaml)) and that sets O(plugin) to V(msp.cipp.cipp_tenants).
   - Connection options can be left out of the file and given as E(CIPP_*) environment variables instead, the same
     ones the msp.cipp modules read. That suits AWX/AAP inventory sources, where a custom credential type injects them.
   - Only reads; it needs no more than the C(readonly) role in CIPP. An API client with a custom role sees only the
@@ -159,7 +159,8 @@ notes:
     this plugin then fails with CIPP's text rather than returning an empty inventory.
   - With O(cache) enabled, the tenant list from CIPP is cached (per inventory file, API URL and client); filters,
     O(hostname) and the constructed options are applied after reading the cache, so changing them needs no refresh.
-    A cached inventory makes no HTTP call. Use C(--flush-cache) or C(meta: refresh_inventory) to read CIPP again.
+    A cached inventory makes no HTTP call. Use C(--flush-cache) or C(ansible.builtin.meta) V(refresh_inventory) to read
+    CIPP again.
   - The partner tenant itself appears when CIPP is set to show it (display name C(*Partner Tenant));
     leave it out with O(exclude_tenants) if your plays should not touch it.
 seealso:
@@ -196,10 +197,10 @@ keyed_groups:
   - key: cipp_delegated_privilege_status
     prefix: cipp_status
 groups:
-  # GDAP relationships that end within 30 days and will not renew themselves
-  gdap_expiring: >-
-    cipp_relationship_end is truthy and not cipp_has_auto_extend and
-    (cipp_relationship_end[:19] | to_datetime('%Y-%m-%dT%H:%M:%S') - now(utc=true).replace(tzinfo=None)).days < 30
+  # GDAP relationships that will not renew themselves
+  gdap_no_auto_extend: cipp_delegated_privilege_status == 'granularDelegatedAdminPrivileges' and not cipp_has_auto_extend
+  # Tenants whose relationship ends before 2027 (ISO 8601 strings compare in date order)
+  gdap_ending_soon: cipp_relationship_end is string and cipp_relationship_end < '2027-01-01'
 compose:
   tenant: cipp_default_domain
 

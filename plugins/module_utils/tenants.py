@@ -60,9 +60,9 @@ def _to_int(value):
 def tenant_info(client, params, check_mode):
     """Resource function of cipp_tenant_info."""
     include = params.get('include') or []
-    unknown = sorted(set(include) - {'domains', 'licenses'})
+    unknown = sorted(set(include) - {'domains', 'licenses', 'groups'})
     if unknown:
-        raise CippConfigError('include accepts domains and licenses, got: %s' % ', '.join(unknown))
+        raise CippConfigError('include accepts domains, licenses and groups, got: %s' % ', '.join(unknown))
     tenants = list_tenants(client, params.get('tenant'))
     for row in tenants:
         tenant_filter = row.get('defaultDomainName') or row.get('customerId')
@@ -70,4 +70,6 @@ def tenant_info(client, params, check_mode):
             row['domains_list'] = list_domains(client, tenant_filter)
         if 'licenses' in include:
             row['licenses'] = list_licenses(client, tenant_filter)
+        if 'groups' in include:
+            row['groups'] = [group for group in client.call('ListGroups', tenant=tenant_filter) or [] if isinstance(group, dict)]
     return {'changed': False, 'tenants': tenants}

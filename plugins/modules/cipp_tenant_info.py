@@ -39,9 +39,10 @@ options:
       - Extra details per tenant. Each adds one call per tenant.
       - V(domains) adds RV(tenants[].domains_list) from C(ListDomains).
       - V(licenses) adds RV(tenants[].licenses) from C(ListLicenses), with seat counts as numbers.
+      - V(groups) adds RV(tenants[].groups) from C(ListGroups).
     type: list
     elements: str
-    choices: [domains, licenses]
+    choices: [domains, licenses, groups]
     default: []
 '''
 
@@ -97,6 +98,11 @@ tenants:
       type: list
       elements: dict
       returned: when O(include) has V(licenses)
+    groups:
+      description: Groups from C(ListGroups) (C(id), C(displayName), C(groupTypes), C(mailEnabled), C(securityEnabled)...).
+      type: list
+      elements: dict
+      returned: when O(include) has V(groups)
 cipp_calls:
   description: The CIPP calls the task made, with secrets masked.
   returned: always
@@ -113,7 +119,7 @@ def main():
     module = CippModule(
         argument_spec=dict(
             tenant=dict(type='str'),
-            include=dict(type='list', elements='str', choices=['domains', 'licenses'], default=[]),
+            include=dict(type='list', elements='str', choices=['domains', 'licenses', 'groups'], default=[]),
         ),
     )
     module.run(tenant_info)
