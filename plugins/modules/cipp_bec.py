@@ -108,18 +108,20 @@ def remediate(client, params, check_mode):
     return remediate_steps(client, params, check_mode)
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str', required=True),
+    user=dict(type='str', required=True),
+    mode=dict(type='str', choices=['cipp_bundle', 'steps'], default='steps'),
+    steps=dict(type='list', elements='str', choices=list(STEPS)),
+    rules_to_remove=dict(type='list', elements='str'),
+    return_password=dict(type='bool', default=False, no_log=False),
+)
+MODULE_KWARGS = {}
+RESOURCE = remediate
+
+
 def main():
-    module = CippModule(
-        argument_spec=dict(
-            tenant=dict(type='str', required=True),
-            user=dict(type='str', required=True),
-            mode=dict(type='str', choices=['cipp_bundle', 'steps'], default='steps'),
-            steps=dict(type='list', elements='str', choices=list(STEPS)),
-            rules_to_remove=dict(type='list', elements='str'),
-            return_password=dict(type='bool', default=False, no_log=False),
-        ),
-    )
-    module.run(remediate)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':

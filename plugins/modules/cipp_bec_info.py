@@ -123,18 +123,20 @@ from ansible_collections.msp.cipp.plugins.module_utils.bec import bec_info
 from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str', required=True),
+    user=dict(type='str', required=True),
+    refresh=dict(type='bool', default=True),
+    wait_timeout=dict(type='int', default=600),
+    poll_interval=dict(type='int', default=10),
+    evidence_path=dict(type='path'),
+)
+MODULE_KWARGS = {}
+RESOURCE = bec_info
+
+
 def main():
-    module = CippModule(
-        argument_spec=dict(
-            tenant=dict(type='str', required=True),
-            user=dict(type='str', required=True),
-            refresh=dict(type='bool', default=True),
-            wait_timeout=dict(type='int', default=600),
-            poll_interval=dict(type='int', default=10),
-            evidence_path=dict(type='path'),
-        ),
-    )
-    module.run(bec_info)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':

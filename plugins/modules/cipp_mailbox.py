@@ -153,30 +153,32 @@ from ansible_collections.msp.cipp.plugins.module_utils.mailbox import ensure_mai
 from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str', required=True),
+    user=dict(type='str', required=True),
+    forwarding=dict(type='raw'),
+    out_of_office=dict(type='dict', options=dict(
+        state=dict(type='str', required=True, choices=['enabled', 'disabled', 'scheduled']),
+        internal_message=dict(type='str'),
+        external_message=dict(type='str'),
+        start=dict(type='str'),
+        end=dict(type='str'),
+    )),
+    mailbox_type=dict(type='str', choices=['user', 'shared']),
+    hidden_from_gal=dict(type='bool'),
+    archive=dict(type='bool'),
+    inbox_rules=dict(type='dict', options=dict(
+        remove=dict(type='list', elements='str'),
+        disable=dict(type='list', elements='str'),
+        remove_external_forwarding=dict(type='bool', default=False),
+    )),
+)
+MODULE_KWARGS = {}
+RESOURCE = ensure_mailbox
+
+
 def main():
-    module = CippModule(
-        argument_spec=dict(
-            tenant=dict(type='str', required=True),
-            user=dict(type='str', required=True),
-            forwarding=dict(type='raw'),
-            out_of_office=dict(type='dict', options=dict(
-                state=dict(type='str', required=True, choices=['enabled', 'disabled', 'scheduled']),
-                internal_message=dict(type='str'),
-                external_message=dict(type='str'),
-                start=dict(type='str'),
-                end=dict(type='str'),
-            )),
-            mailbox_type=dict(type='str', choices=['user', 'shared']),
-            hidden_from_gal=dict(type='bool'),
-            archive=dict(type='bool'),
-            inbox_rules=dict(type='dict', options=dict(
-                remove=dict(type='list', elements='str'),
-                disable=dict(type='list', elements='str'),
-                remove_external_forwarding=dict(type='bool', default=False),
-            )),
-        ),
-    )
-    module.run(ensure_mailbox)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':

@@ -130,23 +130,25 @@ from ansible_collections.msp.cipp.plugins.module_utils.mfa import PER_USER_STATE
 from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str', required=True),
+    user=dict(type='str', required=True),
+    per_user_state=dict(type='str', choices=list(PER_USER_STATES)),
+    methods=dict(type='str', choices=['absent']),
+    temporary_access_pass=dict(type='dict', no_log=False, options=dict(
+        lifetime_minutes=dict(type='int'),
+        usable_once=dict(type='bool', default=False),
+        start=dict(type='str'),
+    )),
+    return_secret=dict(type='bool', default=False, no_log=False),
+    send_push=dict(type='bool', default=False),
+)
+MODULE_KWARGS = {}
+RESOURCE = ensure_mfa
+
+
 def main():
-    module = CippModule(
-        argument_spec=dict(
-            tenant=dict(type='str', required=True),
-            user=dict(type='str', required=True),
-            per_user_state=dict(type='str', choices=list(PER_USER_STATES)),
-            methods=dict(type='str', choices=['absent']),
-            temporary_access_pass=dict(type='dict', no_log=False, options=dict(
-                lifetime_minutes=dict(type='int'),
-                usable_once=dict(type='bool', default=False),
-                start=dict(type='str'),
-            )),
-            return_secret=dict(type='bool', default=False, no_log=False),
-            send_push=dict(type='bool', default=False),
-        ),
-    )
-    module.run(ensure_mfa)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':

@@ -127,16 +127,18 @@ from ansible_collections.msp.cipp.plugins.module_utils.mfa import mfa_report
 from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str', required=True),
+    only_gaps=dict(type='bool', default=False),
+    exclude_guests=dict(type='bool', default=False),
+    exclude_disabled=dict(type='bool', default=False),
+)
+MODULE_KWARGS = {}
+RESOURCE = mfa_report
+
+
 def main():
-    module = CippModule(
-        argument_spec=dict(
-            tenant=dict(type='str', required=True),
-            only_gaps=dict(type='bool', default=False),
-            exclude_guests=dict(type='bool', default=False),
-            exclude_disabled=dict(type='bool', default=False),
-        ),
-    )
-    module.run(mfa_report)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':

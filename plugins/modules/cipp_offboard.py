@@ -246,29 +246,32 @@ from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
 from ansible_collections.msp.cipp.plugins.module_utils.offboarding import SWITCHES, offboard
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str', required=True),
+    user=dict(type='str', required=True),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    out_of_office=dict(type='str'),
+    forward_to=dict(type='str'),
+    keep_copy=dict(type='bool', default=False),
+    onedrive_access=dict(type='list', elements='str'),
+    mailbox_access=dict(type='list', elements='dict'),
+    force=dict(type='bool', default=False),
+    wait=dict(type='bool', default=True),
+    wait_timeout=dict(type='int', default=900),
+    poll_interval=dict(type='int', default=10),
+    scheduled_at=dict(type='str'),
+    notify=dict(type='list', elements='str', choices=['webhook', 'email', 'psa']),
+    reference=dict(type='str'),
+    evidence_path=dict(type='path'),
+)
+for switch in SWITCHES:
+    ARGUMENT_SPEC[switch] = dict(type='bool', default=False, no_log=False)
+MODULE_KWARGS = {}
+RESOURCE = offboard
+
+
 def main():
-    argument_spec = dict(
-        tenant=dict(type='str', required=True),
-        user=dict(type='str', required=True),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        out_of_office=dict(type='str'),
-        forward_to=dict(type='str'),
-        keep_copy=dict(type='bool', default=False),
-        onedrive_access=dict(type='list', elements='str'),
-        mailbox_access=dict(type='list', elements='dict'),
-        force=dict(type='bool', default=False),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=900),
-        poll_interval=dict(type='int', default=10),
-        scheduled_at=dict(type='str'),
-        notify=dict(type='list', elements='str', choices=['webhook', 'email', 'psa']),
-        reference=dict(type='str'),
-        evidence_path=dict(type='path'),
-    )
-    for switch in SWITCHES:
-        argument_spec[switch] = dict(type='bool', default=False, no_log=False)
-    module = CippModule(argument_spec=argument_spec)
-    module.run(offboard)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':

@@ -115,14 +115,16 @@ from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
 from ansible_collections.msp.cipp.plugins.module_utils.tenants import tenant_info
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str'),
+    include=dict(type='list', elements='str', choices=['domains', 'licenses', 'groups'], default=[]),
+)
+MODULE_KWARGS = {}
+RESOURCE = tenant_info
+
+
 def main():
-    module = CippModule(
-        argument_spec=dict(
-            tenant=dict(type='str'),
-            include=dict(type='list', elements='str', choices=['domains', 'licenses', 'groups'], default=[]),
-        ),
-    )
-    module.run(tenant_info)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':

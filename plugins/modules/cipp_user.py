@@ -272,24 +272,27 @@ from ansible_collections.msp.cipp.plugins.module_utils.user_fields import profil
 from ansible_collections.msp.cipp.plugins.module_utils.user_lifecycle import ensure_user
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str', required=True),
+    user_principal_name=dict(type='str', aliases=['upn']),
+    id=dict(type='str', aliases=['object_id']),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    account_enabled=dict(type='bool'),
+    manager=dict(type='str'),
+    password=dict(type='str', no_log=True),
+    update_password=dict(type='str', choices=['on_create', 'always'], default='on_create', no_log=False),
+    must_change_password=dict(type='bool', no_log=False),
+    return_password=dict(type='bool', default=False, no_log=False),
+    licenses=dict(LIST_CONTRACT_SPEC),
+    groups=dict(LIST_CONTRACT_SPEC),
+)
+ARGUMENT_SPEC.update(profile_argspec())
+MODULE_KWARGS = dict(required_one_of=[('user_principal_name', 'id')])
+RESOURCE = ensure_user
+
+
 def main():
-    argument_spec = dict(
-        tenant=dict(type='str', required=True),
-        user_principal_name=dict(type='str', aliases=['upn']),
-        id=dict(type='str', aliases=['object_id']),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        account_enabled=dict(type='bool'),
-        manager=dict(type='str'),
-        password=dict(type='str', no_log=True),
-        update_password=dict(type='str', choices=['on_create', 'always'], default='on_create', no_log=False),
-        must_change_password=dict(type='bool', no_log=False),
-        return_password=dict(type='bool', default=False, no_log=False),
-        licenses=dict(LIST_CONTRACT_SPEC),
-        groups=dict(LIST_CONTRACT_SPEC),
-    )
-    argument_spec.update(profile_argspec())
-    module = CippModule(argument_spec=argument_spec, required_one_of=[('user_principal_name', 'id')])
-    module.run(ensure_user)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':

@@ -98,17 +98,19 @@ from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
 from ansible_collections.msp.cipp.plugins.module_utils.user_actions import ACTIONS, run_action
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str', required=True),
+    user=dict(type='str', required=True),
+    action=dict(type='str', required=True, choices=list(ACTIONS)),
+    must_change_password=dict(type='bool', no_log=False),
+    return_password=dict(type='bool', default=False, no_log=False),
+)
+MODULE_KWARGS = {}
+RESOURCE = run_action
+
+
 def main():
-    module = CippModule(
-        argument_spec=dict(
-            tenant=dict(type='str', required=True),
-            user=dict(type='str', required=True),
-            action=dict(type='str', required=True, choices=list(ACTIONS)),
-            must_change_password=dict(type='bool', no_log=False),
-            return_password=dict(type='bool', default=False, no_log=False),
-        ),
-    )
-    module.run(run_action)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':

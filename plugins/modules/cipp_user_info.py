@@ -110,17 +110,18 @@ from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
 from ansible_collections.msp.cipp.plugins.module_utils.users import INCLUDES, user_info
 
 
+ARGUMENT_SPEC = dict(
+    tenant=dict(type='str', required=True),
+    user=dict(type='str', aliases=['user_principal_name', 'id']),
+    filter=dict(type='str'),
+    include=dict(type='list', elements='str', choices=list(INCLUDES), default=[]),
+)
+MODULE_KWARGS = dict(mutually_exclusive=[('user', 'filter')])
+RESOURCE = user_info
+
+
 def main():
-    module = CippModule(
-        argument_spec=dict(
-            tenant=dict(type='str', required=True),
-            user=dict(type='str', aliases=['user_principal_name', 'id']),
-            filter=dict(type='str'),
-            include=dict(type='list', elements='str', choices=list(INCLUDES), default=[]),
-        ),
-        mutually_exclusive=[('user', 'filter')],
-    )
-    module.run(user_info)
+    CippModule(ARGUMENT_SPEC, **MODULE_KWARGS).run(RESOURCE)
 
 
 if __name__ == '__main__':
