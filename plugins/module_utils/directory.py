@@ -113,6 +113,8 @@ def _group_name(row):
 
 
 def group_is_dynamic(row):
+    if row.get('dynamicGroupBool'):
+        return True
     types = row.get('groupTypes') or row.get('GroupTypes') or []
     if isinstance(types, str):
         types = [part.strip() for part in types.split(',')]

@@ -153,8 +153,7 @@ def ensure_mfa(client, params, check_mode):
 
     wanted_state = params.get('per_user_state')
     if wanted_state:
-        rows = client.call('ListPerUserMFA', {'userId': upn}, tenant=tenant) or []
-        current = str((rows[0] if rows and isinstance(rows[0], dict) else {}).get('PerUserMFAState') or '').lower() or None
+        current = per_user_state(client.call('ListPerUserMFA', {'userId': upn}, tenant=tenant))
         if current != wanted_state:
             before['per_user_state'], after['per_user_state'] = current, wanted_state
             # Graph's own values are lower case; the UI's capitals are not verified to work (CONTRACT 13).
@@ -205,6 +204,15 @@ def ensure_mfa(client, params, check_mode):
     if before or after:
         result['diff'] = make_diff(before, after)
     return result
+
+
+def per_user_state(rows):
+    """The state from ListPerUserMFA: the captured shape has PerUserMFAState as an array of strings."""
+    row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
+    value = row.get('PerUserMFAState')
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value).lower() if value else None
 
 
 def _mfa_row(client, tenant, user_id):
