@@ -1,0 +1,49 @@
+"""Run the emulator in the foreground: python -m cipp_emulator --port 8787 [--port-file F] [--seed default|large:T:U]."""
+
+import argparse
+import signal
+import sys
+
+from .server import make_server
+from .state import DEFAULT_AUTH_TENANT_ID, DEFAULT_CLIENTS
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog='python -m cipp_emulator', description='A local CIPP API emulator (loopback only).')
+    parser.add_argument('--host', default='127.0.0.1')
+    parser.add_argument('--port', type=int, default=8787)
+    parser.add_argument('--port-file', help='write the port the server listens on to this file (useful with --port 0)')
+    parser.add_argument('--seed', default='default', help='default, or large:TENANTS:USERS')
+    parser.add_argument('--latency-ms', type=int, default=0)
+    args = parser.parse_args(argv)
+
+    server, _emulator = make_server(args.seed, args.host, args.port, args.latency_ms)
+    host, port = server.server_address[:2]
+    url = 'http://%s:%d' % (host, port)
+    if args.port_file:
+        with open(args.port_file, 'w') as handle:
+            handle.write('%d\n' % port)
+    editor = DEFAULT_CLIENTS['editor']
+    print('CIPP emulator listening on %s (seed %s)' % (url, args.seed))
+    print('export CIPP_API_URL=%s' % url)
+    print('export CIPP_CLIENT_ID=%s' % editor['client_id'])
+    print('export CIPP_CLIENT_SECRET=%s' % editor['client_secret'])
+    print('export CIPP_AUTH_TENANT_ID=%s' % DEFAULT_AUTH_TENANT_ID)
+    print('export CIPP_TOKEN_URL=%s/%s/oauth2/v2.0/token' % (url, DEFAULT_AUTH_TENANT_ID))
+    sys.stdout.flush()
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

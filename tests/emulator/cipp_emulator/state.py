@@ -1,0 +1,107 @@
+"""The emulator's in-memory model of one CIPP instance and its customer tenants.
+
+Everything lives in plain dicts shaped like what CIPP returns (Graph camelCase, CIPP PascalCase); keys that start
+with ``_`` are the emulator's own bookkeeping and never leave the server. ``lock`` guards every read and change.
+"""
+
+import re
+import threading
+import time
+
+# The partner tenant that holds the API clients (the `{auth_tenant_id}` of the token URL).
+DEFAULT_AUTH_TENANT_ID = '5e1f0000-0000-4000-8000-00000000aa01'
+
+# Test credentials of the emulator's API clients (not secrets of anything real). Roles are CIPP's built-in ones.
+DEFAULT_CLIENTS = {
+    'readonly': {'client_id': '0c1e0000-0000-4000-8000-000000000001', 'client_secret': 'emulator-readonly-secret', 'role': 'readonly'},
+    'editor': {'client_id': '0c1e0000-0000-4000-8000-000000000002', 'client_secret': 'emulator-editor-secret', 'role': 'editor'},
+    'admin': {'client_id': '0c1e0000-0000-4000-8000-000000000003', 'client_secret': 'emulator-admin-secret', 'role': 'admin'},
+}
+
+GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+
+
+class TenantState:
+    def __init__(self, row):
+        self.row = row
+        self.domains = []
+        self.users = {}
+        self.groups = {}
+        self.skus = {}
+        self.mailboxes = {}
+        self.inbox_rules = {}
+        self.devices = {}
+        self.mobile_devices = {}
+        self.signins = []
+        self.deleted = {}
+        self.apps = []
+        self.security_defaults = False
+        self.ca_policies = []
+
+    @property
+    def customer_id(self):
+        return self.row['customerId']
+
+    @property
+    def default_domain(self):
+        return self.row['defaultDomainName']
+
+    def find_user(self, ident):
+        """A user by object id or UPN (any case), or None."""
+        if ident is None:
+            return None
+        text = str(ident).strip().lower()
+        if text in self.users:
+            return self.users[text]
+        for user in self.users.values():
+            if user['id'].lower() == text or str(user.get('userPrincipalName', '')).lower() == text:
+                return user
+        return None
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.tenants = {}
+        self.scheduled_tasks = {}
+        self.bec_cache = {}
+        self.api_clients = {}
+        self.step_failures = {}
+        self.tokens = {}
+        self.token_lifetime = 3599
+        self.clock_offset = 0.0
+        self.log = []
+        self.seq = 0
+        self.latency_ms = 0
+        self.latency_per_endpoint = {}
+        self.fault_rules = []
+        self.fault_random = None
+        self.seed_name = 'default'
+        for client in DEFAULT_CLIENTS.values():
+            self.api_clients[client['client_id']] = {'appId': client['client_id'], 'secret': client['client_secret'],
+                                                     'role': client['role'], 'ipRanges': [], 'enabled': True}
+
+    def now(self):
+        return time.time() + self.clock_offset
+
+    def add_tenant(self, tenant):
+        self.tenants[tenant.customer_id] = tenant
+
+    def resolve_tenant(self, tenant_filter):
+        """A tenant by default domain, initial domain (any case) or customerId; None when CIPP does not manage it."""
+        if isinstance(tenant_filter, dict):
+            tenant_filter = tenant_filter.get('value')
+        if not tenant_filter:
+            return None
+        text = str(tenant_filter).strip().lower()
+        for tenant in self.tenants.values():
+            if text in (tenant.customer_id.lower(), tenant.row['defaultDomainName'].lower(), tenant.row['initialDomainName'].lower()):
+                return tenant
+        return None
+
+    def append_log(self, entry):
+        with self.lock:
+            self.seq += 1
+            entry['seq'] = self.seq
+            self.log.append(entry)
+            return entry
