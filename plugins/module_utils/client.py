@@ -45,6 +45,7 @@ ALL_TENANTS = 'alltenants'
 # What CIPP's own frontend treats as a failure text (CippApiResults.jsx), unless an item has a state.
 FAILURE_TEXT = re.compile(r'error|failed|exception|not found|invalid_grant|could not', re.IGNORECASE)
 RBAC_TEXT = re.compile(r'^\s*Access to this ', re.IGNORECASE)
+SECRET_RESULT_TEXT = re.compile(r'password|passphrase|\bTAP\b|temporary access pass', re.IGNORECASE)
 
 RETRYABLE_STATUS = (429, 502, 503, 504)
 # 429 and 503 are answered before CIPP's handler runs (App Service throttling, feature switch):
@@ -197,10 +198,17 @@ class CippClient:
         return entry
 
     def _collect_secrets(self, body):
-        """Remember generated secrets (passwords, TAPs) so nothing we print later can leak them."""
+        """Remember generated secrets (passwords, TAPs) so nothing we print later can leak them.
+
+        ``copyField`` also carries harmless identifiers (a new user's UPN, a user id): it counts as a
+        secret only when its result text speaks of a password or a pass.
+        """
         if isinstance(body, dict):
+            secret_copy = bool(SECRET_RESULT_TEXT.search(str(body.get('resultText') or '')))
             for key, value in body.items():
-                if key.lower() in ('copyfield', 'temporaryaccesspass', 'password') and isinstance(value, str) and value:
+                lowered = key.lower()
+                if isinstance(value, str) and value and (lowered in ('temporaryaccesspass', 'password') or
+                                                         (lowered == 'copyfield' and secret_copy)):
                     self.known_secrets.add(value)
                 else:
                     self._collect_secrets(value)
