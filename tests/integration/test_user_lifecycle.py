@@ -71,8 +71,9 @@ def test_roster_of_30_runs_twice_30_changes_then_none(run_playbook, cipp_env, em
     assert len(items) == 30 and not any(item['status'] == 'changed' for item in items)
     new_entries = second.emulator_log()[len(log_after_first):]
     assert writes(new_entries) == [], json.dumps(writes(new_entries))[:500]
-    # Reads only: the user (filter query) and its groups, per hire.
-    assert set(entry['endpoint'] for entry in new_entries if entry['kind'] == 'read') <= {'ListUsers', 'ListUserGroups'}
+    # Reads only, three per hire: the user (filter query), the licence names, the user's groups.
+    reads = [entry['endpoint'] for entry in new_entries if entry['kind'] == 'read']
+    assert sorted(set(reads)) == ['ListLicenses', 'ListUserGroups', 'ListUsers'] and len(reads) == 90, reads
 
 
 def _roster_targets(client):
