@@ -49,7 +49,7 @@ SIGNIN_TEMPLATE = {
     'resourceServicePrincipalId': '', 'resourceTenantId': '', 'riskDetail': 'none', 'riskEventTypes_v2': [],
     'riskLevelAggregated': 'none', 'servicePrincipalCredentialKeyId': None, 'servicePrincipalCredentialThumbprint': '',
     'servicePrincipalId': '', 'servicePrincipalName': None, 'sessionId': '', 'sessionLifetimePolicies': [],
-    'signInEventTypes': ['interactiveUser'], 'signInIdentifier': '', 'signInIdentifierType': None,
+    'signInEventTypes': 'interactiveUser', 'signInIdentifier': '', 'signInIdentifierType': None,
     'signInTokenProtectionStatus': 'none', 'tokenIssuerName': '', 'tokenIssuerType': 'AzureAD',
     'tokenProtectionStatusDetails': {'signInSessionStatus': 'unbound', 'signInSessionStatusCode': 0},
     'uniqueTokenIdentifier': '', 'userAgent': 'Mozilla/5.0', 'userType': 'member',
@@ -480,6 +480,8 @@ def list_signins(req):
         out = []
         for row in rows:
             view = dict(SIGNIN_TEMPLATE, **copy.deepcopy(row))
+            view['location'] = dict({'city': '', 'state': '', 'countryOrRegion': '',
+                                     'geoCoordinates': {'altitude': None, 'latitude': None, 'longitude': None}}, **view.get('location') or {})
             view['errorCode'] = row['status']['errorCode']
             view['additionalDetails'] = row['status'].get('additionalDetails')
             view['locationcipp'] = '%s - %s' % (row['location']['city'], row['location']['countryOrRegion'])

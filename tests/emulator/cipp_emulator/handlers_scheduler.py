@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from . import handlers_exchange as exo
 from . import handlers_security as sec
 from .handlers_exchange import CippError, iso, text_or_none
-from .registry import CONTROL_HOOKS, Response, endpoint, eq_true, label_value, ps_bool
+from .registry import CONTROL_HOOKS, ENDPOINTS, Request, Response, ci, endpoint, eq_true, label_value, ps_bool
 
 OFFBOARDING = 'Invoke-CIPPOffboardingJob'
 TERMINAL_STATES = ('Completed', 'Failed')
@@ -236,6 +236,29 @@ def add_scheduled_task(state, task, hidden=False, disallow_duplicate_name=False,
 # task runner
 # ---------------------------------------------------------------------------------------------------------------
 
+def adopt(state, task):
+    """Bring a task another module stored in ListScheduledItems row shape (Tenant object, numeric times) to the
+    entity shape this module keeps, so it lists and runs like any other task."""
+    if isinstance(task.get('Tenant'), dict):
+        task['Tenant'] = _ps_string(task['Tenant'].get('value'))
+    for key in ('ScheduledTime', 'ExecutedTime'):
+        if isinstance(task.get(key), (int, float)) and not isinstance(task.get(key), bool):
+            task[key] = str(int(task[key]))
+    if isinstance(task.get('Parameters'), str) and task['Parameters'].strip().startswith('{'):
+        task['Parameters'] = json.loads(task['Parameters'])
+    task.pop('Timestamp', None)
+    task.pop('ETag', None)
+    task.setdefault('_updated', state.now())
+    task.setdefault('_stagedAt', 0)
+    return task
+
+
+def _adopt_all(state):
+    for task in state.scheduled_tasks.values():
+        if '_updated' not in task:
+            adopt(state, task)
+
+
 def _is_due(task, now):
     return task.get('TaskState') in DUE_STATES and (_epoch(task.get('ScheduledTime')) or 0) <= now
 
@@ -280,6 +303,7 @@ def run_scheduler(state, body=None):
     until_done = isinstance(body, dict) and str(body.get('until', '')).lower() == 'done'
     changed = []
     with state.lock:
+        _adopt_all(state)
         # Bounded: each pass moves every active task forward, and no task needs more than a few stages.
         for _ in range(4 * len(state.scheduled_tasks) + 4 if until_done else 1):
             moved = [t['RowKey'] for t in list(state.scheduled_tasks.values()) if _active(t, state.now()) and advance_task(state, t)]
@@ -465,17 +489,24 @@ def _cmd_remove_mfa(state, tenant_filter, params):
     return sec.remove_user_mfa(state, tenant_filter, _ci_get(params, 'UserPrincipalName'), _ci_get(params, 'MethodId'))
 
 
-def _directory_command(name):
-    """Scheduled AddUser/EditUser run through the directory module's helper when it offers one."""
+def _directory_command(endpoint_name):
+    """Scheduled AddUser (New-CIPPUserTask) / EditUser (Set-CIPPUser): replay the stored request through the
+    directory handler, minus its `Scheduled` option, and report its result lines."""
     def run(state, tenant_filter, params):
-        try:
-            from . import handlers_directory  # pylint: disable=import-outside-toplevel
-        except ImportError:
-            handlers_directory = None
-        runner = getattr(handlers_directory, 'run_scheduled_command', None)
-        if runner is None:
-            raise CippError('The emulator cannot run %s tasks (handlers_directory has no run_scheduled_command).' % name)
-        return runner(state, name, tenant_filter, params)
+        spec = ENDPOINTS.get(endpoint_name.lower())
+        if spec is None:
+            raise CippError('The command behind %s is not available in this emulator.' % endpoint_name)
+        source = _ci_get(params, 'UserObj') or params
+        body = {k: v for k, v in source.items() if str(k).lower() != 'scheduled'}
+        if not _ci_get(body, 'tenantFilter') and tenant_filter:
+            body['tenantFilter'] = label_value(tenant_filter) if isinstance(tenant_filter, dict) else tenant_filter
+        answer = spec.func(Request('POST', '/api/%s' % spec.name, {}, ci({}), ci(body), state, None))
+        data = json.loads(answer.body) if answer.body else {}
+        lines = data.get('Results') if isinstance(data, dict) else data
+        if answer.status >= 400:
+            # New-CIPPUserTask throws a hashtable; the scheduler shows its type name, not its content.
+            raise CippError('System.Collections.Hashtable' if endpoint_name == 'AddUser' else _ps_string(lines))
+        return lines if isinstance(lines, list) else [lines]
     return run
 
 
@@ -491,8 +522,8 @@ TASK_COMMANDS = {
     'set-cipphidefromgal': _cmd_hide,
     'set-cippmailboxtype': _cmd_mailbox_type,
     'remove-cippusermfa': _cmd_remove_mfa,
-    'new-cippusertask': _directory_command('New-CIPPUserTask'),
-    'set-cippuser': _directory_command('Set-CIPPUser'),
+    'new-cippusertask': _directory_command('AddUser'),
+    'set-cippuser': _directory_command('EditUser'),
 }
 
 
@@ -968,6 +999,7 @@ def list_scheduled_items(req):
     task_id = req.qb('Id')
     show_hidden = eq_true(req.q('ShowHidden')) or eq_true(req.b('ShowHidden'))
     with req.state.lock:
+        _adopt_all(req.state)
         tenant_ids = _tenant_ids(req.state, req.qb('tenantFilter'))
         chosen = [t for t in req.state.scheduled_tasks.values()
                   if t.get('Command') and _matches(t, tenant_ids, req.qb('Name'), req.qb('Type'), req.qb('SearchTitle'),
@@ -1001,6 +1033,7 @@ def list_scheduled_item_details(req):
     if not row_key:
         return Response.text("Required parameter 'RowKey' is missing", 400)
     with req.state.lock:
+        _adopt_all(req.state)
         task = req.state.scheduled_tasks.get(str(row_key))
         if task is None:
             return Response.text("Task with RowKey '%s' not found" % row_key, 404)

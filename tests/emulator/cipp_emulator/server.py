@@ -103,7 +103,9 @@ class Emulator:
                     rule['count'] = rule.get('count', 1) - 1
                     return rule
             chaos = state.fault_random
-            if chaos and endpoint_name not in chaos.get('exclude', []):
+            scope = [str(name).lower() for name in chaos.get('endpoints') or []] if chaos else []
+            if chaos and str(endpoint_name).lower() not in [str(n).lower() for n in chaos.get('exclude', [])] and \
+                    (not scope or str(endpoint_name).lower() in scope):
                 if chaos['_rng'].random() < chaos.get('probability', 0.1):
                     return {'kind': chaos['_rng'].choice(chaos.get('kinds') or list(FAULT_KINDS)),
                             'retry_after': chaos.get('retry_after', 1), 'seconds': chaos.get('seconds', 5)}
@@ -488,8 +490,11 @@ def make_server(seed='default', host='127.0.0.1', port=0, latency_ms=0):
 
     def reseed(name):
         fresh = build_state(name)
-        fresh.latency_ms = holder['emulator'].state.latency_ms if 'emulator' in holder else latency_ms
+        fresh.latency_ms = latency_ms
         if 'emulator' in holder:
+            # A reset restores the tenants, not the sign-ins: issued tokens and API clients stay valid.
+            old = holder['emulator'].state
+            fresh.tokens, fresh.api_clients = old.tokens, old.api_clients
             holder['emulator'].state = fresh
         return fresh
 
