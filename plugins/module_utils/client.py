@@ -31,7 +31,7 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     REQUESTS_IMPORT_ERROR = exc
 
 from ansible_collections.msp.cipp.plugins.module_utils import endpoints
-from ansible_collections.msp.cipp.plugins.module_utils.common import mask_text, redact
+from ansible_collections.msp.cipp.plugins.module_utils.common import is_secret_key, mask_text, redact
 from ansible_collections.msp.cipp.plugins.module_utils.errors import (
     CippAuthError, CippCheckModeError, CippConfigError, CippGuardError, CippNotFoundError, CippPermissionError,
     CippRequestError, CippResultError, CippServerError, CippTransportError, CippWriteUncertainError,
@@ -43,9 +43,13 @@ DEFAULT_TOKEN_URL = 'https://login.microsoftonline.com/{auth_tenant_id}/oauth2/v
 ALL_TENANTS = 'alltenants'
 
 # What CIPP's own frontend treats as a failure text (CippApiResults.jsx), unless an item has a state.
-FAILURE_TEXT = re.compile(r'error|failed|exception|not found|invalid_grant|could not', re.IGNORECASE)
+FAILURE_TEXT = re.compile(r'error|failed|exception|not found|invalid_grant', re.IGNORECASE)
 RBAC_TEXT = re.compile(r'^\s*Access to this ', re.IGNORECASE)
 SECRET_RESULT_TEXT = re.compile(r'password|passphrase|\bTAP\b|temporary access pass', re.IGNORECASE)
+
+# The keys of CIPP's error row in List answers (ListTenants' "Failed to retrieve tenants"); a data row
+# that merely has a Results field (a scheduler task) has many more.
+ERROR_ROW_KEYS = frozenset(('Results', 'defaultDomainName', 'displayName', 'customerId', 'Message'))
 
 RETRYABLE_STATUS = (429, 502, 503, 504)
 # 429 and 503 are answered before CIPP's handler runs (App Service throttling, feature switch):
@@ -109,6 +113,7 @@ class CippClient:
         if spec.write and self.check_mode:
             raise CippCheckModeError('Refusing to send %s in check mode. This is a bug in msp.cipp: the module '
                                      'should have planned the call instead.' % spec.name, endpoint=spec.name)
+        self._collect_sent_secrets(params)
         entry = self._record(spec, params, sent=True)
         status, body = self._send(spec, params, entry)
         entry['status'] = status
@@ -133,14 +138,15 @@ class CippClient:
         ``{'status': int, 'body': parsed}`` in the same order. Writes are not batched: a lost batch
         response would leave every write in it uncertain.
         """
+        for name, _params in requests_list:
+            if endpoints.lookup(name).write:
+                raise CippGuardError('%s is a write; writes are never sent through $batch.' % name, endpoint=name)
         results = []
         for start in range(0, len(requests_list), endpoints.BATCH_LIMIT):
             chunk = requests_list[start:start + endpoints.BATCH_LIMIT]
             subs = []
             for index, (name, params) in enumerate(chunk):
                 spec = endpoints.lookup(name)
-                if spec.write:
-                    raise CippGuardError('%s is a write; writes are never sent through $batch.' % spec.name, endpoint=spec.name)
                 params = self._with_tenant(params, tenant)
                 self._record(spec, params, sent=True, batched=True)
                 subs.append({'id': str(index), 'url': spec.name, 'method': 'GET', 'query': _query_values(params)})
@@ -197,6 +203,13 @@ class CippClient:
         self.calls.append(entry)
         return entry
 
+    def _collect_sent_secrets(self, params):
+        """Passwords we send are secrets too: CIPP may echo them in a result or an error text."""
+        for item in params if isinstance(params, list) else [params]:
+            for key, value in item.items():
+                if is_secret_key(key) and isinstance(value, str) and value:
+                    self.known_secrets.add(value)
+
     def _collect_secrets(self, body):
         """Remember generated secrets (passwords, TAPs) so nothing we print later can leak them.
 
@@ -247,7 +260,7 @@ class CippClient:
                 failure = CippTransportError('%s: %s' % (_where(spec), _describe_exception(exc)), endpoint=spec.name)
             else:
                 status = response.status_code
-                body = _parse_text(response.text)
+                body = _parse_text(_decode(response))
                 if status == 401 and not refreshed and not self.static_token:
                     # EasyAuth answers 401 before CIPP runs: nothing was applied, a fresh token may fix it.
                     refreshed = True
@@ -365,9 +378,10 @@ class CippClient:
         if status == 400:
             return CippRequestError(message, spec.name, status, text)
         if status == 401:
-            return CippAuthError(message + ' (the token was refused even after getting a new one: check that the API '
-                                 'client is enabled in CIPP and saved to Azure, and the scope api://<client_id>)',
-                                 spec.name, status, text)
+            hint = (' (the access_token given was refused: it may have expired or be meant for another audience)' if self.static_token
+                    else ' (the token was refused even after getting a new one: check that the API client is enabled in CIPP '
+                    'and saved to Azure, and the scope api://<client_id>)')
+            return CippAuthError(message + hint, spec.name, status, text)
         if status == 403 and RBAC_TEXT.match(text or ''):
             return CippPermissionError(message + ' (CIPP refused the call: the API client role lacks this permission)',
                                        spec.name, status, text)
@@ -416,6 +430,13 @@ def _query_values(params):
             value = value.get('value')
         values[key] = value
     return values
+
+
+def _decode(response):
+    """The body as text: UTF-8 unless the server names another charset (requests would guess Latin-1 for text/plain)."""
+    if 'charset=' in response.headers.get('Content-Type', '').lower():
+        return response.text
+    return response.content.decode('utf-8', 'replace')
 
 
 def _parse_text(text):
@@ -554,7 +575,8 @@ def find_failures(body, list_endpoint=False):
     if list_endpoint:
         # List endpoints answer arrays of data; only CIPP's error rows count, e.g. ListTenants'
         # [{"Results": "Failed to retrieve tenants: ...", "customerId": ""}].
-        if isinstance(body, list) and len(body) == 1 and isinstance(body[0], dict) and isinstance(body[0].get('Results'), str):
+        if isinstance(body, list) and len(body) == 1 and isinstance(body[0], dict) and isinstance(body[0].get('Results'), str) \
+                and set(body[0]) <= ERROR_ROW_KEYS:
             text = body[0]['Results']
             return [text] if is_failure_text(text) else []
         return []

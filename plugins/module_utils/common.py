@@ -20,13 +20,15 @@ MASK = '********'
 RETURNED_SECRETS = '_returned_secrets'
 
 # Keys whose values are secrets wherever they appear (request bodies, CIPP responses, results).
-_SECRET_KEY = re.compile(r'(password|secret|token|copyfield|authorization|temporaryaccesspass|^tap$|^pwd$)', re.IGNORECASE)
+# Whole key names only: Graph has harmless keys such as passwordPolicies or refreshTokensValidFromDateTime.
+_SECRET_KEY = re.compile(r'^(password|new_?password|client_?secret|secret|access_?token|refresh_?token|id_?token|token|'
+                         r'copyfield|authorization|temporaryaccesspass|tap|pwd|pass)$', re.IGNORECASE)
 
-# CIPP puts generated secrets inside its result texts (CONTRACT 5.1, 5.3, 5.20, 5.25).
+# CIPP puts generated secrets inside its result texts (CONTRACT 5.1, 5.3, 5.20, 5.25); any line of a text.
 _SECRET_TEXT = (
-    re.compile(r'(The new password is )(.+)$', re.IGNORECASE),
-    re.compile(r'(The password has been set to )(.+)$', re.IGNORECASE),
-    re.compile(r'(^\s*Password: )(.+)$', re.IGNORECASE),
+    re.compile(r'(The new password is )([^\n]+)', re.IGNORECASE),
+    re.compile(r'(The password has been set to )([^\n]+)', re.IGNORECASE),
+    re.compile(r'(^[ \t]*Password: )([^\n]+)', re.IGNORECASE | re.MULTILINE),
     re.compile(r'(The TAP for \S+ is )(\S+)', re.IGNORECASE),
     re.compile(r'(Bearer )([A-Za-z0-9\-._~+/]+=*)'),
 )

@@ -65,12 +65,10 @@ class TokenCache:
         return os.path.join(self.directory, key + '.json')
 
     def _ensure_dir(self):
-        if not os.path.isdir(self.directory):
-            os.makedirs(self.directory, 0o700)
-        else:
-            # Tighten a directory someone created with looser permissions.
-            if os.stat(self.directory).st_mode & 0o077:
-                os.chmod(self.directory, 0o700)
+        # Forks may create it at the same moment: exist_ok, then tighten what someone made looser.
+        os.makedirs(self.directory, 0o700, exist_ok=True)
+        if os.stat(self.directory).st_mode & 0o077:
+            os.chmod(self.directory, 0o700)
 
     def get(self, key, now=None):
         """A still-fresh token for ``key``, or None."""

@@ -184,6 +184,10 @@ def build_tenant(state, rng, display_name, default_domain, prefix, extra_domains
             user['accountEnabled'] = False
         user['_perUserMfa'] = ['disabled', 'enabled', 'enforced'][index % 3] if index % 2 else 'disabled'
 
+    # Fill the Basic SKU to the last seat, so "no free seat" can be met.
+    for user in [u for u in people if u['usageLocation']][:tenant.skus[sku_ids[2]]['prepaidUnits']['enabled']]:
+        assign(tenant, user, sku_ids[2])
+
     # Admins, a break-glass account, AD-synced users, guests.
     people[0]['_isAdmin'] = True
     people[0]['jobTitle'] = 'IT Manager'
