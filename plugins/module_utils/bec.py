@@ -214,7 +214,9 @@ def remediate_steps(client, params, check_mode):
     result = {'changed': False, 'user': {'id': user['id'], 'userPrincipalName': upn}, 'steps': []}
     # Always the known-good order, whatever order the caller listed them in.
     for step in [name for name in STEPS if name in steps]:
-        if step in ('revoke_sessions', 'reset_password'):
+        if step == 'revoke_sessions':
+            outcome = run_action(client, dict(base, action=step), check_mode)
+        elif step == 'reset_password':
             outcome = run_action(client, dict(base, action=step, must_change_password=True,
                                               return_password=bool(params.get('return_password'))), check_mode)
         elif step == 'disable_sign_in':
