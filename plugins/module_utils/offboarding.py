@@ -356,7 +356,10 @@ class OffboardRun:
             if step.verifiable:
                 holds, now, target = post_condition(step, snap, self.params)
                 entry = {'step': step.option, 'needed': not holds, 'reason': 'post-condition holds' if holds else 'post-condition not met'}
-                if not holds:
+                if not holds and step.option == 'remove_licenses' and self.licence_removal_pending():
+                    # CIPP's RemoveLicenses only schedules a separate task: one is already waiting to run.
+                    entry.update(needed=False, reason='CIPP has a licence-removal task scheduled')
+                elif not holds:
                     before.update(now)
                     after.update(target)
             else:
@@ -365,6 +368,10 @@ class OffboardRun:
                          'reason': 'ran in an earlier completed offboarding job' if done else 'one-shot step not yet run'}
             plan.append(entry)
         return plan, before, after
+
+    def licence_removal_pending(self):
+        rows = self.client.call('ListScheduledItems', {'Name': 'Remove License: %s' % self.upn, 'tenantFilter': self.tenant}) or []
+        return any(isinstance(row, dict) and job_state(row) in ACTIVE_STATES for row in rows)
 
     def request_body(self, options, scheduled_epoch):
         params = self.params

@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Offboarding through cipp_offboard against the emulator's queued, asynchronous CIPP offboarding jobs."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import urllib.request
+
+from test_user_lifecycle import writes  # pylint: disable=import-error
+
+TENANT = 'contoso.com'
+OPTIONS = {'convert_to_shared': True, 'remove_licenses': True, 'remove_groups': True, 'revoke_sessions': True,
+           'disable_sign_in': True, 'keep_copy': True, 'poll_interval': 1, 'wait_timeout': 120}
+
+
+def _people(emulator):
+    tenant = next(t for t in emulator.state.tenants.values() if t.default_domain == TENANT)
+    leavers = [u for u in tenant.users.values() if u['assignedLicenses'] and not u.get('_isAdmin') and not u.get('_compromised')
+               and not u.get('onPremisesSyncEnabled') and u['userType'] == 'Member' and u['id'] in tenant.mailboxes
+               and u['accountEnabled'] and tenant.mailboxes[u['id']].get('RecipientTypeDetails') == 'UserMailbox']
+    manager = next(u for u in tenant.users.values() if u.get('_isAdmin') and u['userType'] == 'Member')
+    return tenant, leavers, manager
+
+
+def _play(upn, manager, **extra):
+    args = dict(OPTIONS, tenant=TENANT, user=upn, forward_to=manager)
+    args.update(extra)
+    return [{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
+        {'name': 'Offboard', 'msp.cipp.cipp_offboard': args, 'register': 'offboarding'}]}]
+
+
+def _control(emulator, path, body):
+    request = urllib.request.Request('%s/_emulator/%s' % (emulator.url, path), data=json.dumps(body).encode(), method='POST',
+                                     headers={'Content-Type': 'application/json'})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b'{}')
+
+
+def test_offboarding_completes_verified_and_a_rerun_changes_nothing(run_playbook, cipp_env, emulator):
+    tenant, leavers, manager = _people(emulator)
+    leaver = leavers[0]
+    first = run_playbook(_play(leaver['userPrincipalName'], manager['userPrincipalName']), env=cipp_env)
+    assert first.rc == 0, first.output
+    result = first.result('Offboard')
+    assert result['changed'] is True
+    states = dict((step['step'], step['state']) for step in result['steps'])
+    assert states == {'revoke_sessions': 'done', 'disable_sign_in': 'done', 'remove_groups': 'done', 'forward_to': 'done',
+                      'convert_to_shared': 'done', 'remove_licenses': 'scheduled by CIPP (separate task)'}, states
+    user, mailbox = tenant.users[leaver['id']], tenant.mailboxes[leaver['id']]
+    assert user['accountEnabled'] is False and mailbox['RecipientTypeDetails'] == 'SharedMailbox'
+    assert not [g for g in tenant.groups.values() if leaver['id'] in g['_members'] and 'DynamicMembership' not in g['groupTypes']]
+    assert [entry['endpoint'] for entry in writes(first.emulator_log())] == ['ExecOffboardUser']
+
+    before = len(first.emulator_log())
+    second = run_playbook(_play(leaver['userPrincipalName'], manager['userPrincipalName']), env=cipp_env)
+    assert second.rc == 0, second.output
+    assert second.result('Offboard')['changed'] is False
+    assert writes(second.emulator_log()[before:]) == []
+
+
+def test_no_second_job_while_one_is_planned(run_playbook, cipp_env, emulator):
+    _tenant, leavers, manager = _people(emulator)
+    upn = leavers[1]['userPrincipalName']
+    _control(emulator, 'scheduler/config', {'lazy': False})
+    try:
+        first = run_playbook(_play(upn, manager['userPrincipalName'], wait=False), env=cipp_env)
+        assert first.rc == 0, first.output
+        assert first.result('Offboard')['job']['state'] == 'Planned'
+        second = run_playbook(_play(upn, manager['userPrincipalName'], wait=False), env=cipp_env)
+        assert second.rc == 0, second.output
+        assert 'already Planned' in second.result('Offboard')['msg']
+        assert [entry['endpoint'] for entry in writes(second.emulator_log())] == ['ExecOffboardUser']
+    finally:
+        _control(emulator, 'scheduler/config', {'lazy': True})
+
+
+def test_a_failed_step_fails_the_task_and_the_rerun_queues_only_that_step(run_playbook, cipp_env, emulator):
+    _tenant, leavers, manager = _people(emulator)
+    upn = leavers[2]['userPrincipalName']
+    _control(emulator, 'step-failure', {'tenant': TENANT, 'upn': upn, 'step': 'ConvertToShared',
+                                        'message': 'The mailbox is on litigation hold.'})
+    first = run_playbook(_play(upn, manager['userPrincipalName']), env=cipp_env)
+    assert first.rc != 0
+    failure = first.result('Offboard')
+    assert 'convert_to_shared' in failure['msg'] and 'litigation hold' in failure['msg']
+
+    request = urllib.request.Request('%s/_emulator/step-failure' % emulator.url, method='DELETE')
+    urllib.request.urlopen(request, timeout=10).close()
+    before = len(first.emulator_log())
+    second = run_playbook(_play(upn, manager['userPrincipalName']), env=cipp_env)
+    assert second.rc == 0, second.output
+    sent = [entry for entry in writes(second.emulator_log()[before:])]
+    assert [entry['endpoint'] for entry in sent] == ['ExecOffboardUser']
+    options = dict((key, value) for key, value in sent[0]['params'].items() if key not in ('tenantFilter', 'user'))
+    assert options == {'ConvertToShared': True}, options
+
+
+def test_check_mode_queues_nothing_and_shows_the_plan(run_playbook, cipp_env, emulator):
+    _tenant, leavers, manager = _people(emulator)
+    run = run_playbook(_play(leavers[3]['userPrincipalName'], manager['userPrincipalName']), env=cipp_env, check=True, diff=True)
+    assert run.rc == 0, run.output
+    result = run.result('Offboard')
+    assert result['changed'] is True and all(step['needed'] for step in result['plan'])
+    assert result['request']['ConvertToShared'] is True and result['request']['forward'] == {
+        'value': manager['userPrincipalName'], 'label': manager['userPrincipalName']}
+    assert writes(run.emulator_log()) == []
+    assert result['diff']['after']['account_enabled'] is False
