@@ -109,3 +109,40 @@ def test_check_mode_queues_nothing_and_shows_the_plan(run_playbook, cipp_env, em
         'value': manager['userPrincipalName'], 'label': manager['userPrincipalName']}
     assert writes(run.emulator_log()) == []
     assert result['diff']['after']['account_enabled'] is False
+
+
+def test_the_offboarding_role_handles_leavers_across_tenant_hosts(run_playbook, cipp_env, emulator, tmp_path):
+    tenants = sorted(emulator.state.tenants.values(), key=lambda t: t.default_domain)[:2]
+    inventory = {'all': {'children': {'cipp_tenants': {'hosts': dict(
+        (t.default_domain, {'ansible_connection': 'local', 'cipp_tenant_id': t.customer_id, 'cipp_default_domain': t.default_domain,
+                            'cipp_initial_domain': t.row['initialDomainName']}) for t in tenants)}}}}
+    leavers, admins = [], []
+    for tenant in tenants:
+        people = [u for u in tenant.users.values() if u['userType'] == 'Member' and not u.get('_isAdmin') and not u.get('_compromised')
+                  and not u.get('onPremisesSyncEnabled') and u['accountEnabled'] and u['id'] in tenant.mailboxes]
+        leavers.append({'user': people[0]['userPrincipalName'], 'tenant': tenant.default_domain, 'reference': 'T-1'})
+        admins.append(next(u for u in tenant.users.values() if u.get('_isAdmin') and u['userType'] == 'Member'))
+    evidence = str(tmp_path / 'evidence')
+    play = [{'hosts': 'cipp_tenants', 'gather_facts': False, 'roles': [{'role': 'msp.cipp.offboarding', 'vars': {
+        'offboarding_leavers': leavers, 'offboarding_evidence_dir': evidence, 'offboarding_poll_interval': 1,
+        'offboarding_defaults': {'revoke_sessions': True, 'disable_sign_in': True, 'hide_from_gal': True}}}]}]
+    run = run_playbook(play, env=cipp_env, inventory=inventory, forks=2)
+    assert run.rc == 0, run.output
+    for tenant, leaver in zip(tenants, leavers):
+        user = tenant.find_user(leaver['user'])
+        assert user['accountEnabled'] is False
+        for suffix in ('-audit.json', '-offboarding-evidence.json', '-offboarding-evidence.json.sha256', '-offboarding.md'):
+            with open('%s/%s%s' % (evidence, leaver['user'], suffix)) as handle:
+                assert handle.read()
+    # Each leaver was offboarded by its own tenant host, once.
+    offboard_calls = [entry for entry in writes(run.emulator_log()) if entry['endpoint'] == 'ExecOffboardUser']
+    assert sorted(entry['tenant'] for entry in offboard_calls) == sorted(t.default_domain for t in tenants)
+    before = len(run.emulator_log())
+    again = run_playbook(play, env=cipp_env, inventory=inventory, forks=2)
+    assert again.rc == 0, again.output
+    assert writes(again.emulator_log()[before:]) == []
+
+    refused = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'roles': [{'role': 'msp.cipp.offboarding', 'vars': {
+        'offboarding_leavers': [{'user': admins[0]['userPrincipalName'], 'tenant': tenants[0].default_domain}],
+        'offboarding_evidence_dir': evidence}}]}], env=cipp_env)
+    assert refused.rc != 0 and 'holds an admin role' in refused.stdout
