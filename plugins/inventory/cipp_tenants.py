@@ -29,7 +29,7 @@ description:
   - Only reads; it needs no more than the C(readonly) role in CIPP. An API client with a custom role sees only the
     tenants that role allows.
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 requirements:
   - requests
 extends_documentation_fragment:
@@ -130,6 +130,7 @@ options:
       - Keep only tenants that match at least one of these patterns. Empty keeps every tenant.
       - A pattern is a shell-style wildcard (V(*), V(?), V([...])), matched without regard to case against the
         tenant's default domain, initial domain, display name and tenant ID.
+      - Every tenant has an initial domain ending in C(.onmicrosoft.com), so V(*.onmicrosoft.com) matches them all.
     type: list
     elements: str
     default: []
@@ -161,6 +162,11 @@ notes:
     O(hostname) and the constructed options are applied after reading the cache, so changing them needs no refresh.
     A cached inventory makes no HTTP call. Use C(--flush-cache) or C(ansible.builtin.meta) V(refresh_inventory) to read
     CIPP again.
+  - Ansible only warns when an inventory source fails (bad credentials, CIPP unreachable) and goes on with the
+    hosts it has. E(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true) makes that an error;
+    E(ANSIBLE_INVENTORY_UNPARSED_FAILED=true), which AWX/AAP inventory updates set, does so when no source parses.
+  - Two tenants that map to the same host name (possible with O(hostname=initial_domain) fallbacks) give a
+    warning; the first, in CIPP's display-name order, is kept.
   - The partner tenant itself appears when CIPP is set to show it (display name C(*Partner Tenant));
     leave it out with O(exclude_tenants) if your plays should not touch it.
 seealso:
@@ -186,8 +192,8 @@ client_secret: !vault |
 ---
 plugin: msp.cipp.cipp_tenants
 include_tenants:
-  - '*.onmicrosoft.com'
-  - 'contoso*'
+  - 'contoso*'         # default or initial domain, or display name, starting with contoso
+  - '*.nl'
 exclude_tenants:
   - '*Partner Tenant'
   - 3f2c9a7e-*
@@ -308,6 +314,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except CippError as exc:
             # CippError messages are built from redacted material only: no secret can appear here.
             raise AnsibleError('msp.cipp.cipp_tenants: %s' % to_native(exc.message))
+        if not rows:
+            # Not an error (a custom role may allow no tenant), but a play over it would silently do nothing.
+            self.display.warning('msp.cipp.cipp_tenants: CIPP returned no tenants for this API client.')
         self.display.vvv('msp.cipp.cipp_tenants: ListTenants returned %d tenant(s)' % len(rows))
         return rows
 

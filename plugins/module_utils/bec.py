@@ -83,7 +83,7 @@ def rule_findings(rule, domains):
         reasons.append('forwards outside the tenant to %s' % ', '.join(sorted(set(external_targets))))
     if rule.get('DeleteMessage') is True or rule.get('SoftDeleteMessage') is True:
         reasons.append('deletes messages')
-    folder = str(rule.get('MoveToFolder') or '').split('\\')[-1].split(':')[-1].strip().lower()
+    folder = str(rule.get('MoveToFolder') or '').rsplit('\\', maxsplit=1)[-1].rsplit(':', maxsplit=1)[-1].strip().lower()
     if folder in SUSPICIOUS_FOLDERS:
         reasons.append('moves messages to %s' % rule.get('MoveToFolder'))
     name = str(rule.get('Name') or '').strip()

@@ -551,14 +551,12 @@ def _result_items(results):
         yield results, None
     elif isinstance(results, list):
         for item in results:
-            for pair in _result_items(item):
-                yield pair
+            yield from _result_items(item)
     elif isinstance(results, dict):
         if 'resultText' in results or 'state' in results:
             yield str(results.get('resultText') or ''), results.get('state')
         elif 'Results' in results:
-            for pair in _result_items(results['Results']):
-                yield pair
+            yield from _result_items(results['Results'])
 
 
 def is_failure_text(text, state=None):

@@ -31,6 +31,7 @@ CONNECTION_ARGSPEC = dict(
     token_cache=dict(type='str', no_log=False, fallback=(env_fallback, ['CIPP_TOKEN_CACHE'])),
 )
 
+
 def client_from_params(params, check_mode):
     """A CippClient from module (or action plugin) parameters."""
     return CippClient(

@@ -129,13 +129,16 @@ class Snapshot:
         return self._once('mailbox', read)
 
     def groups(self):
-        return self._once('groups', lambda: [row for row in self.client.call('ListUserGroups', {'userId': self.user['id']},
-                                                                            tenant=self.tenant) or [] if isinstance(row, dict)])
+        def read():
+            rows = self.client.call('ListUserGroups', {'userId': self.user['id']}, tenant=self.tenant) or []
+            return [row for row in rows if isinstance(row, dict)]
+        return self._once('groups', read)
 
     def rules(self):
-        return self._once('rules', lambda: [row for row in self.client.call('ListUserMailboxRules', {'UserID': self.user['id'],
-                                                                                                   'userEmail': self.upn},
-                                                                           tenant=self.tenant) or [] if isinstance(row, dict)])
+        def read():
+            rows = self.client.call('ListUserMailboxRules', {'UserID': self.user['id'], 'userEmail': self.upn}, tenant=self.tenant) or []
+            return [row for row in rows if isinstance(row, dict)]
+        return self._once('rules', read)
 
     def mfa(self):
         def read():
@@ -479,9 +482,9 @@ class OffboardRun:
         result['steps'] = report
         result['changed'] = True
         if failed:
+            details = '; '.join('%s: %s' % (entry['step'], entry['message']) for entry in report if entry['state'] == 'failed')
             raise CippResultError('Offboarding of %s: step(s) %s failed: %s. Run the task again to retry only what is left.'
-                                  % (self.upn, ', '.join(failed), '; '.join('%s: %s' % (name, next(e['message'] for e in report if e['step'] == name))
-                                                                           for name in failed)),
+                                  % (self.upn, ', '.join(failed), details),
                                   'ExecOffboardUser', 200, '; '.join(failures.values()), response={'steps': report})
         return result
 

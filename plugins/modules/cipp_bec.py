@@ -21,7 +21,7 @@ description:
     password are B(one-shot) and run every time; the other steps read the state first and do nothing when it is already
     contained.
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
   - msp.cipp.connection.TENANT

@@ -22,7 +22,7 @@ description:
     changing anything.
   - Changes nothing in the tenant; CIPP's check itself only reads logs. Safe in check mode.
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
   - msp.cipp.connection.TENANT

@@ -21,7 +21,7 @@ description:
   - Inbox rules are removed (C(ExecRemoveMailboxRule)) or disabled (C(ExecSetMailboxRule)) by name, or every rule that
     forwards or redirects outside the tenant is removed. A rule that is already gone or disabled is left alone.
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
   - msp.cipp.connection.TENANT

@@ -23,7 +23,7 @@ description:
     reports C(changed=true). Entra ID allows one TAP per user, so a second one fails while the first is valid.
   - O(send_push) sends an MFA push to the user's device (C(ExecSendPush)) and returns CIPP's result. B(One-shot).
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
   - msp.cipp.connection.TENANT
@@ -63,7 +63,7 @@ options:
         type: str
   return_secret:
     description:
-      - Return the Temporary Access Pass in RV(temporary_access_pass.pass). Set C(no_log) on the task when you use it.
+      - Return the Temporary Access Pass in the C(pass) key of RV(temporary_access_pass). Set C(no_log) on the task when you use it.
     type: bool
     default: false
   send_push:

@@ -22,7 +22,7 @@ description:
   - A tenant that fails is reported in RV(tenants) and RV(failed_tenants); it never aborts the rest of the portfolio.
   - Never changes anything.
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
 attributes:

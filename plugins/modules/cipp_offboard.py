@@ -31,7 +31,7 @@ description:
   - With O(scheduled_at) the job is scheduled instead of run now; an identical scheduled job is found, not duplicated, and
     O(state=absent) cancels a pending scheduled offboarding of the user.
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
   - msp.cipp.connection.TENANT

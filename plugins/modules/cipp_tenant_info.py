@@ -18,7 +18,7 @@ description:
     the C(readonly) role.
   - Never changes anything; safe in check mode.
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
 attributes:

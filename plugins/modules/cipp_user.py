@@ -25,7 +25,7 @@ description:
     O(must_change_password) is set, in which case that value is sent. So a profile edit never silently clears a pending
     password change. If CIPP does not return the flag, the module warns and sends O(must_change_password) (false when unset)."
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
   - msp.cipp.connection.TENANT

@@ -21,7 +21,7 @@ description:
     into a cloud user. Idempotent - a user without an immutable ID is left alone. Refused while the user is still
     synchronised. Note CIPP restores a soft-deleted user as a side effect of this call.
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
   - msp.cipp.connection.TENANT

@@ -19,7 +19,7 @@ description:
   - O(include) adds related data; each kind adds calls only when asked.
   - Never changes anything; safe in check mode.
 author:
-  - msp.cipp contributors
+  - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
   - msp.cipp.connection
   - msp.cipp.connection.TENANT

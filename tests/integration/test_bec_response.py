@@ -48,7 +48,7 @@ def test_each_compromised_user_is_contained_with_evidence_and_no_secret_shown(ru
         for rule in tenant.inbox_rules.get(user_id, []):
             for key in ('ForwardTo', 'RedirectTo', 'ForwardAsAttachmentTo'):
                 for target in rule.get(key) or []:
-                    assert str(target).split('@')[-1].strip(']').lower() in own_domains, (upn, rule['Name'], target)
+                    assert str(target).rsplit('@', maxsplit=1)[-1].strip(']').lower() in own_domains, (upn, rule['Name'], target)
             assert not rule.get('_malicious'), (upn, rule['Name'])
         assert user['_sessionsRevokedAt'] and user['_mfaMethods'] in ([], None)
         # Evidence: the report with its hash, the summary, the 0600 password hand-over file.

@@ -93,7 +93,7 @@ def test_a_failed_step_fails_the_task_and_the_rerun_queues_only_that_step(run_pl
     before = len(first.emulator_log())
     second = run_playbook(_play(upn, manager['userPrincipalName']), env=cipp_env)
     assert second.rc == 0, second.output
-    sent = [entry for entry in writes(second.emulator_log()[before:])]
+    sent = writes(second.emulator_log()[before:])
     assert [entry['endpoint'] for entry in sent] == ['ExecOffboardUser']
     options = dict((key, value) for key, value in sent[0]['params'].items() if key not in ('tenantFilter', 'user'))
     assert options == {'ConvertToShared': True}, options

@@ -177,6 +177,15 @@ def request_log(emulator):
     return response.json()
 
 
+def trusted(template):
+    """A template as a playbook would hold it (ansible-core >= 2.19 only templates trusted strings)."""
+    try:
+        from ansible.template import trust_as_template
+    except ImportError:  # ansible-core < 2.19: every plain string is a template
+        return template
+    return trust_as_template(template)
+
+
 def is_trusted(value):
     """Whether Ansible would template this string: ansible-core >= 2.19 tags trust, older cores mark the opposite."""
     try:
@@ -235,6 +244,7 @@ def test_python_interpreter_is_templated_to_the_controller_python(tmp_path, conn
 
     assert is_trusted(hostvars['ansible_python_interpreter'])
     templar = Templar(loader=DataLoader(), variables=dict(hostvars, ansible_playbook_python=sys.executable))
+    # No trusted() here: the plugin itself must have marked its interpreter template as trusted.
     assert templar.template(hostvars['ansible_python_interpreter']) == sys.executable
 
 
@@ -255,7 +265,7 @@ def test_api_strings_are_marked_unsafe_and_never_templated(tmp_path, connection,
         if name.startswith('cipp_') and isinstance(value, str):
             assert not is_trusted(value), '%s is trusted as a template' % name
     templar = Templar(loader=DataLoader(), variables=hostvars)
-    assert templar.template('{{ cipp_display_name }}') == HOSTILE_NAME
+    assert templar.template(trusted('{{ cipp_display_name }}')) == HOSTILE_NAME
 
 
 # ---------------------------------------------------------------------- groups and constructed options
@@ -371,6 +381,27 @@ def test_hostnames_are_lower_case(tmp_path, connection, fresh_emulator):
 
     assert 'contoso.com' in hostnames(manager)
     assert host_vars(manager, 'contoso.com')['cipp_default_domain'] == 'Contoso.COM'
+
+
+def test_two_tenants_with_one_host_name_keep_the_first(tmp_path, connection, fresh_emulator):
+    seed_row(fresh_emulator, 'fabrikam.onmicrosoft.com')['defaultDomainName'] = 'contoso.com'
+    contoso_id = next(tenant.customer_id for tenant in fresh_emulator.state.tenants.values()
+                      if tenant.row['displayName'] == 'Contoso Ltd')
+
+    manager = load(tmp_path, connection)
+
+    assert len(hostnames(manager)) == len(fresh_emulator.state.tenants) - 1
+    assert host_vars(manager, 'contoso.com')['cipp_tenant_id'] == contoso_id  # CIPP sorts by display name
+
+
+def test_no_tenants_is_an_empty_inventory_with_a_warning(tmp_path, connection, fresh_emulator, capfd):
+    with fresh_emulator.state.lock:
+        fresh_emulator.state.tenants.clear()
+
+    manager = load(tmp_path, connection)
+
+    assert hostnames(manager) == []
+    assert 'CIPP returned no tenants' in capfd.readouterr().err
 
 
 # ---------------------------------------------------------------------- cache

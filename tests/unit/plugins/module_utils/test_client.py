@@ -116,7 +116,7 @@ class TestAuth:
 
     def test_token_is_reused_within_a_client(self, cipp):
         client = cipp.client()
-        for _ in range(3):
+        for _unused in range(3):
             client.call('ListUsers', tenant=TENANT)
         assert len(cipp.fake.token_requests) == 1
         assert client.token_requests == 1
@@ -301,7 +301,7 @@ class TestRetries:
             assert low <= delay <= high
 
     def test_retries_are_bounded_by_max_retries(self, cipp):
-        cipp.fake.reply('ListUsers', *[cipp.Reply(503, 'This feature has been disabled: Users') for _ in range(10)])
+        cipp.fake.reply('ListUsers', *[cipp.Reply(503, 'This feature has been disabled: Users') for _unused in range(10)])
         with pytest.raises(CippServerError) as caught:
             cipp.client(max_retries=2).call('ListUsers', tenant=TENANT)
         assert caught.value.status == 503
@@ -338,7 +338,7 @@ class TestRetries:
 
         clock = Clock()
         monkeypatch.setattr(client_module, 'time', clock)
-        cipp.fake.reply('ListUsers', *[cipp.Reply(503, '', headers={'Retry-After': '2'}) for _ in range(10)])
+        cipp.fake.reply('ListUsers', *[cipp.Reply(503, '', headers={'Retry-After': '2'}) for _unused in range(10)])
         with pytest.raises(CippServerError):
             cipp.client(retry_budget=5, max_retries=10, sleep=clock.sleep).call('ListUsers', tenant=TENANT)
         # 0+2 <= 5: wait; 2+2 <= 5: wait; 4+2 > 5: give up.
@@ -346,7 +346,7 @@ class TestRetries:
         assert len(cipp.fake.requests_to('ListUsers')) == 3
 
     def test_500_on_a_read_is_retried_a_little(self, cipp):
-        cipp.fake.reply('ListUsers', *[cipp.Reply(500, 'Could not find user') for _ in range(5)])
+        cipp.fake.reply('ListUsers', *[cipp.Reply(500, 'Could not find user') for _unused in range(5)])
         with pytest.raises(CippServerError) as caught:
             cipp.client(max_retries=4).call('ListUsers', {'UserID': 'nobody'}, tenant=TENANT)
         # A 500 on a read may be a passing Graph hiccup, but also CIPP's answer to an unknown UserID
@@ -402,7 +402,7 @@ class TestRetries:
         client = cipp.client(timeout=0.3, max_retries=4)
         with pytest.raises(expected) as caught:
             client.call('ExecDisableUser', {'ID': UPN, 'Enable': False}, tenant=TENANT)
-        assert type(caught.value) is expected
+        assert caught.type is expected
         assert caught.value.endpoint == 'ExecDisableUser'
         assert len(cipp.fake.requests_to('ExecDisableUser')) == 1
         assert cipp.sleeps == []
@@ -449,7 +449,7 @@ class TestResponses:
         assert cipp.client().call('ListUsers', tenant=TENANT) is None
 
     def test_html_page_on_a_read_is_a_transport_error(self, cipp):
-        cipp.fake.reply('ListUsers', *[cipp.Reply(200, HTML_PAGE, content_type='text/html') for _ in range(3)])
+        cipp.fake.reply('ListUsers', *[cipp.Reply(200, HTML_PAGE, content_type='text/html') for _unused in range(3)])
         with pytest.raises(CippTransportError) as caught:
             cipp.client(max_retries=1).call('ListUsers', tenant=TENANT)
         assert not isinstance(caught.value, CippWriteUncertainError)
@@ -560,7 +560,7 @@ class TestResponses:
          CippRequestError, 1),
     ], ids=['400', '403-rbac', '403-tenant', '403-graph', '404', '500-write', '500-read', '400-item'])
     def test_http_errors_map_to_types_with_endpoint_status_and_text(self, cipp, endpoint, status, body, expected, requests):
-        cipp.fake.reply(endpoint, *[cipp.Reply(status, body) for _ in range(5)])
+        cipp.fake.reply(endpoint, *[cipp.Reply(status, body) for _unused in range(5)])
         with pytest.raises(expected) as caught:
             cipp.client().call(endpoint, {'ID': UPN}, tenant=TENANT)
         error = caught.value

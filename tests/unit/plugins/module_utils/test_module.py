@@ -150,7 +150,7 @@ class TestCippModule:
         def resource(client, params, check_mode):
             return {'users': client.call('ListUsers', tenant=params['tenant'])}
 
-        code, result, _ = run_module(module_args(cipp), resource, capsys)
+        code, result, _unused = run_module(module_args(cipp), resource, capsys)
         assert code == 0
         assert result['changed'] is False
         assert result['users'] == [{'id': USER_ID, 'userPrincipalName': UPN}]
@@ -164,7 +164,7 @@ class TestCippModule:
             client.write('ExecDisableUser', {'ID': UPN, 'Enable': False}, tenant=params['tenant'])
             return {'changed': True, 'diff': {'before': {'enabled': True}, 'after': {'enabled': False}}}
 
-        code, result, _ = run_module(module_args(cipp, _ansible_check_mode=True, _ansible_diff=True), resource, capsys)
+        code, result, _unused = run_module(module_args(cipp, _ansible_check_mode=True, _ansible_diff=True), resource, capsys)
         assert code == 0
         assert result['changed'] is True
         assert result['diff'] == {'before': {'enabled': True}, 'after': {'enabled': False}}
@@ -176,7 +176,7 @@ class TestCippModule:
         def resource(client, params, check_mode):
             return {'changed': True, 'diff': {'before': {}, 'after': {'x': 1}}}
 
-        _, result, _ = run_module(module_args(cipp), resource, capsys)
+        _unused, result, _unused = run_module(module_args(cipp), resource, capsys)
         assert 'diff' not in result
 
     def test_secrets_in_output_are_masked_except_returned_keys(self, cipp, capsys):
@@ -238,7 +238,7 @@ class TestCippModule:
             raise AssertionError('resource ran without credentials')
 
         args = module_args(cipp, client_id=None, client_secret=None)
-        code, result, _ = run_module(args, resource, capsys)
+        code, result, _unused = run_module(args, resource, capsys)
         assert code == 1
         assert 'access_token' in result['msg'] and 'client_id' in result['msg']
         assert cipp.fake.received == []

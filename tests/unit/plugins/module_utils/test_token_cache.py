@@ -337,10 +337,10 @@ def test_concurrent_processes_make_exactly_one_token_request(cipp):
     results = context.Queue()
     workers = [context.Process(target=_worker, args=(cipp.fake.url, cipp.fake.token_url, cipp.token_dir, cipp.client_id,
                                                      cipp.client_secret, barrier, results))
-               for _ in range(WORKERS)]
+               for _unused in range(WORKERS)]
     for worker in workers:
         worker.start()
-    outcomes = [results.get(timeout=30) for _ in workers]
+    outcomes = [results.get(timeout=30) for _unused in workers]
     for worker in workers:
         worker.join(10)
     assert [outcome[0] for outcome in outcomes] == ['ok'] * WORKERS, outcomes

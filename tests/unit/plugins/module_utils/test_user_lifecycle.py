@@ -79,7 +79,7 @@ class ScriptedClient:
         self.writes.append((endpoint, params))
         if endpoint == 'AddUser':
             return {'Results': ['Created New User.', {'resultText': 'Username: x', 'copyField': 'x', 'state': 'success'},
-                               {'resultText': 'Password: Gen3rated!Pw', 'copyField': 'Gen3rated!Pw', 'state': 'success'}]}
+                                {'resultText': 'Password: Gen3rated!Pw', 'copyField': 'Gen3rated!Pw', 'state': 'success'}]}
         return {'Results': ['Success']}
 
 

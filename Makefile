@@ -1,0 +1,155 @@
+# msp.cipp: build, test and demo entry points.
+#
+#   make test       everything, failing fast (KEEP_GOING=1: run all stages), with the time of each stage:
+#                     action group check, unit (core 2.19 and 2.21), emulator contract tests,
+#                     integration (core 2.19, then 2.21), ansible-test sanity (2.19/py3.11, 2.21/py3.12),
+#                     ansible-lint (production profile) + antsibull-docs, changelog lint, collection build
+#   make demo       start the CIPP emulator on a free port, run playbooks/demo.yml against it, stop it
+#   make sandbox    run the emulator in the foreground on 127.0.0.1:8787 and print the CIPP_* exports
+#   make venv       .venv (python3 = 3.11, requirements-dev.txt) and .venv-2.21 (pyenv 3.12.1,
+#                   requirements-dev-2.21.txt); rebuilt only when a requirements file or interpreter changes
+#   make collection .build/collections/ansible_collections/msp/cipp (symlink to this tree, for ansible-playbook)
+#                   and a fresh copy in .build/ansible-test/ansible_collections/msp/cipp (for ansible-test)
+#   Pieces: unit, unit-2.21, emulator-tests, integration, integration-2.21, sanity, sanity-2.19, sanity-2.21,
+#           lint, changelog-lint, build, check-action-group, clean
+#
+# Run single tests by hand with the same settings, e.g.:
+#   PYTHONPATH=.build/collections .venv/bin/python -m pytest tests/unit -k offboard
+#   .venv/bin/python -m pytest tests/integration/test_harness.py     (needs `make collection` once)
+#
+# Needs only python3 (3.11), pyenv's 3.12.1 and PyPI; everything else is installed into the venvs.
+# Offline quirks handled here (details in ../shared/TOOLCHAIN.md):
+#   - ansible-test downloads get-pip.py from a host that is unreachable here; `ansible-test-cache` puts
+#     tests/utils/get_pip_standin.py in its cache under the names each core asks for.
+#   - ansible-test finds interpreters on PATH as pythonX.Y; the venvs' bin dirs go first on PATH, because
+#     pyenv's python3.12 shim fails when pyenv's global version is 3.11 only.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+PYTHON312 ?= $(PYENV_ROOT)/versions/3.12.1/bin/python3.12
+
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+VENV221 := $(ROOT)/.venv-2.21
+BUILD := $(ROOT)/.build
+COLLECTIONS := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/msp/cipp
+TEST_COPY := $(BUILD)/ansible-test/ansible_collections/msp/cipp
+STAGE := STAGE_LOG=$(BUILD)/stage-times.txt $(ROOT)/tests/utils/stage.sh
+
+# Integration tests run in parallel (pytest-xdist) on this many workers; the machine has 2 cores.
+INTEGRATION_WORKERS ?= 2
+# -ra lists skips/failures at the end; pytest's closing "N passed in Xs" line always follows.
+PYTEST_OPTS ?= -ra
+# Extra arguments for ansible-test sanity, e.g. SANITY_OPTS="--test pep8".
+SANITY_OPTS ?=
+
+# Run a tool from venv $(1) with that venv first on PATH (ansible-test and ansible-lint look for tools there).
+in_venv = PATH=$(1)/bin:$$PATH
+
+.PHONY: help venv collection ansible-test-cache test unit unit-2.21 emulator-tests integration integration-2.21 \
+	sanity sanity-2.19 sanity-2.21 lint changelog-lint build check-action-group demo sandbox clean distclean
+
+help:
+	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
+
+venv:
+	@tests/utils/ensure_venv.sh $(PYTHON) $(VENV) requirements-dev.txt
+	@tests/utils/ensure_venv.sh $(PYTHON312) $(VENV221) requirements-dev-2.21.txt
+
+collection:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
+	@test -f $(COLLECTION_LINK)/galaxy.yml || { echo "collection: $(COLLECTION_LINK) does not resolve" >&2; exit 1; }
+	@tests/utils/copy_collection.sh $(TEST_COPY)
+
+ansible-test-cache: venv
+	@$(VENV)/bin/python tests/utils/install_get_pip_standin.py
+	@$(VENV221)/bin/python tests/utils/install_get_pip_standin.py
+
+# make test's stages, in order, as name:target. Fail fast unless KEEP_GOING=1 (then every stage runs and the
+# summary shows all failures; the exit status is still non-zero).
+TEST_STAGES := action-group:check-action-group unit-2.19:unit unit-2.21:unit-2.21 emulator:emulator-tests \
+	integration-2.19:integration integration-2.21:integration-2.21 sanity-2.19:sanity-2.19 sanity-2.21:sanity-2.21 \
+	lint:lint changelog:changelog-lint build:build
+KEEP_GOING ?=
+
+test: venv collection ansible-test-cache
+	@rm -f $(BUILD)/stage-times.txt; \
+	failed=; \
+	for stage in $(TEST_STAGES); do \
+		if ! $(STAGE) "$${stage%%:*}" $(MAKE) -s "$${stage#*:}"; then \
+			failed="$$failed $${stage%%:*}"; \
+			[ -n "$(KEEP_GOING)" ] || break; \
+		fi; \
+	done; \
+	$(STAGE) --summary; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: all stages passed"
+
+# The action group must list every module, or module_defaults silently skips the missing ones.
+check-action-group: venv
+	$(VENV)/bin/python tests/utils/check_action_group.py
+
+# Unit tests import the collection as ansible_collections.msp.cipp from the symlink made by `collection`.
+unit: venv collection
+	PYTHONPATH=$(COLLECTIONS) $(VENV)/bin/python -m pytest $(PYTEST_OPTS) tests/unit
+
+unit-2.21: venv collection
+	PYTHONPATH=$(COLLECTIONS) $(VENV221)/bin/python -m pytest $(PYTEST_OPTS) tests/unit
+
+emulator-tests: venv
+	PYTHONPATH=tests/emulator $(VENV)/bin/python -m pytest $(PYTEST_OPTS) tests/emulator/tests
+
+# The harness runs the ansible-playbook of the venv whose python runs pytest (see tests/integration/conftest.py).
+integration: venv collection
+	$(call in_venv,$(VENV)) $(VENV)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) tests/integration
+
+integration-2.21: venv collection
+	$(call in_venv,$(VENV221)) $(VENV221)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) \
+		tests/integration
+
+sanity: sanity-2.19 sanity-2.21
+
+# --venv: ansible-test builds one venv per sanity test (cached in ~/.ansible/test/venv) with the exact tool
+# versions it pins, bootstrapping pip with the stand-in. --python X: test that one version only, so other
+# interpreters missing from this machine cannot fail the run. No ignore files: everything must pass.
+sanity-2.19: venv collection ansible-test-cache
+	cd $(TEST_COPY) && $(call in_venv,$(VENV)) $(VENV)/bin/ansible-test sanity --venv --python 3.11 --color no \
+		$(SANITY_OPTS)
+
+sanity-2.21: venv collection ansible-test-cache
+	cd $(TEST_COPY) && $(call in_venv,$(VENV221)) $(VENV221)/bin/ansible-test sanity --venv --python 3.12 --color no \
+		$(SANITY_OPTS)
+
+# ansible-lint resolves msp.cipp.* from .build/collections (offline, see .ansible-lint); antsibull-docs checks
+# the plugin documentation the way docs sites render it.
+lint: venv collection
+	$(call in_venv,$(VENV)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/ansible-lint --nocolor
+	$(call in_venv,$(VENV)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
+		$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
+
+changelog-lint: venv
+	$(VENV)/bin/antsibull-changelog lint
+
+build: venv
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD) .
+
+demo: venv collection
+	VENV=$(VENV) tests/utils/emulator.sh demo
+
+SANDBOX_PORT ?= 8787
+sandbox: venv collection
+	VENV=$(VENV) tests/utils/emulator.sh sandbox $(SANDBOX_PORT)
+
+# Leaves ~/.ansible/test (sanity's cached venvs and the get-pip stand-in) alone; remove it by hand for a cold run.
+clean:
+	rm -rf $(BUILD) tests/output .pytest_cache
+
+distclean: clean
+	rm -rf $(VENV) $(VENV221)
