@@ -564,7 +564,7 @@ class TestResponses:
         with pytest.raises(expected) as caught:
             cipp.client().call(endpoint, {'ID': UPN}, tenant=TENANT)
         error = caught.value
-        assert type(error) is expected
+        assert caught.type is expected
         text = body if isinstance(body, str) else (body['Results'] if isinstance(body['Results'], str)
                                                    else body['Results']['resultText'])
         assert error.endpoint == endpoint and error.status == status and error.cipp_message == text
