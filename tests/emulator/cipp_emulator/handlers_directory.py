@@ -2,19 +2,38 @@
 and the user/group writes (CONTRACT 5.1-5.7, 5.13-5.19, 5.28, 6.1, 10, 3.6).
 
 Message templates and status codes follow CONTRACT.md; where it is silent, README.md says what was assumed.
+A tenant CIPP does not manage (or `AllTenants` on a write) fails each call through that endpoint's own error
+channel with the text CIPP's Graph helper writes (the real helper only Write-Errors and carries on; see README).
 """
 
+import base64
 import copy
 import json
 import re
 import secrets
 import string
-import uuid
+import urllib.parse
 from datetime import datetime, timezone
 
-from .registry import Response, convert_to_bool, endpoint, label_value, ps_bool, ps_bool_text
+from .registry import CIDict, Response, ci, convert_to_bool, endpoint, label_value, ps_bool, ps_bool_text
+from .seed import SIGNIN_DEFAULTS, SKU_BY_ID, new_user, set_licenses, uid
 
 GRAPH_NOT_FOUND = "Resource '%s' does not exist or one of its queried reference-property objects are not present."
+UPN_EXISTS = 'Another object with the same value for property userPrincipalName already exists.'
+UPN_INVALID = "Invalid value specified for property 'userPrincipalName' of resource 'User'."
+UPN_DOMAIN = ('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names '
+              'in your organization.')
+WEAK_PASSWORD = 'The specified password does not comply with password complexity requirements. Please provide a different password.'
+SYNCED_READONLY = ('Unable to update the specified properties for on-premises mastered Directory Sync objects or objects currently '
+                   'undergoing migration.')
+ALREADY_MEMBER = 'This user is already a member of this group.'  # Get-NormalizedError's wording for Graph's duplicate-reference error
+DYNAMIC_GROUP = 'Insufficient privileges to complete the operation.'
+MAIL_GROUP_VIA_GRAPH = 'Cannot Update a mail-enabled security groups and or distribution list.'
+LICENCE_OK = 'Successfully set licenses for %s. It may take 2\u20135 minutes before the changes become visible.'
+LICENCE_OK_AFTER_LOCATION = ('Successfully set licenses for %s after setting usage location. It may take 2\u20135 minutes before the '
+                             'changes become visible.')
+DEFAULT_USAGE_LOCATION = 'US'  # Set-CIPPUserLicense's fallback when CIPP's user settings name none
+GRAPH_HELPER = '/home/site/wwwroot/Modules/CIPPCore/Public/GraphHelper/Get-GraphRequestList.ps1:437'
 CLEARABLE = ('givenName', 'surname', 'department', 'jobTitle', 'mobilePhone', 'streetAddress', 'city', 'state', 'postalCode',
              'country', 'companyName', 'businessPhones', 'otherMails')
 PROFILE = ('displayName', 'givenName', 'surname', 'department', 'jobTitle', 'mobilePhone', 'streetAddress', 'city', 'state',
@@ -28,32 +47,8 @@ USERID_SELECT = (
     'showInAddressList', 'state', 'streetAddress', 'surname', 'usageLocation', 'userPrincipalName', 'userType')
 GROUP_LABELS = {'m365': ('m365', 'Microsoft 365'), 'mailsecurity': ('security', 'Mail-Enabled Security'),
                 'security': ('generic', 'Security'), 'distribution': ('distributionList', 'Distribution List')}
-SIGNIN_TEMPLATE = {
-    'additionalDetails': None, 'agent': {'agentSubjectParentId': '', 'agentSubjectType': 'notAgentic', 'agentType': 'notAgentic',
-                                         'parentAppId': ''},
-    'appliedConditionalAccessPolicies': [], 'appliedEventListeners': [], 'appOwnerTenantId': 'f8cdef31-a31e-4b4a-93e4-5f571e91255a',
-    'authenticationAppDeviceDetails': None, 'authenticationAppPolicyEvaluationDetails': [],
-    'authenticationContextClassReferences': [], 'authenticationDetails': [], 'authenticationMethodsUsed': [],
-    'authenticationProcessingDetails': [], 'authenticationProtocol': 'none', 'authenticationRequirement': 'singleFactorAuthentication',
-    'authenticationRequirementPolicies': [], 'autonomousSystemNumber': 1136, 'clientCredentialType': 'none',
-    'conditionalAccessAudiences': [], 'correlationId': '', 'crossTenantAccessType': 'none',
-    'deviceDetail': {'browser': 'Edge 131.0.0', 'deviceId': '', 'displayName': '', 'isCompliant': False, 'isManaged': False,
-                     'operatingSystem': 'Windows10', 'trustType': None},
-    'federatedCredentialId': None, 'flaggedForReview': False, 'globalSecureAccessIpAddress': '', 'homeTenantId': '',
-    'homeTenantName': '', 'incomingTokenType': 'none', 'ipAddressFromResourceProvider': None, 'isTenantRestricted': False,
-    'isThroughGlobalSecureAccess': False, 'managedServiceIdentity': {'associatedResourceId': None, 'federatedTokenId': None,
-                                                                     'federatedTokenIssuer': None, 'msiType': 'none'},
-    'mfaDetail': None, 'networkLocationDetails': [], 'originalRequestId': '', 'originalTransferMethod': 'none',
-    'privateLinkDetails': {'policyId': '', 'policyName': '', 'policyTenantId': None, 'resourceId': ''},
-    'processingTimeInMilliseconds': 120, 'resourceId': '00000002-0000-0ff1-ce00-000000000000', 'resourceOwnerTenantId': '',
-    'resourceServicePrincipalId': '', 'resourceTenantId': '', 'riskDetail': 'none', 'riskEventTypes_v2': [],
-    'riskLevelAggregated': 'none', 'servicePrincipalCredentialKeyId': None, 'servicePrincipalCredentialThumbprint': '',
-    'servicePrincipalId': '', 'servicePrincipalName': None, 'sessionId': '', 'sessionLifetimePolicies': [],
-    'signInEventTypes': 'interactiveUser', 'signInIdentifier': '', 'signInIdentifierType': None,
-    'signInTokenProtectionStatus': 'none', 'tokenIssuerName': '', 'tokenIssuerType': 'AzureAD',
-    'tokenProtectionStatusDetails': {'signInSessionStatus': 'unbound', 'signInSessionStatusCode': 0},
-    'uniqueTokenIdentifier': '', 'userAgent': 'Mozilla/5.0', 'userType': 'member',
-}
+GRAPH_PAGE_DEFAULT = 100  # Graph's page size for directory objects when no $top is given
+BUILT_IN_ROLES = ('readonly', 'editor', 'admin', 'superadmin')
 
 
 # ------------------------------------------------------------------------------------------------ helpers
@@ -62,7 +57,12 @@ def iso(epoch):
     return datetime.fromtimestamp(epoch, timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
+def epoch_of(text):
+    return datetime.strptime(text, '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=timezone.utc).timestamp()
+
+
 def public(obj):
+    """A stored object without the emulator's `_` bookkeeping keys (what Graph would return)."""
     return dict((key, value) for key, value in obj.items() if not str(key).startswith('_'))
 
 
@@ -70,22 +70,39 @@ def results(value, status=200):
     return Response.json({'Results': value}, status)
 
 
-def tenant_of(req, name='tenantFilter', source='qb'):
-    value = {'q': req.q, 'b': req.b, 'qb': req.qb}[source](name)
-    return req.state.resolve_tenant(label_value(value))
+def not_managed(tenant_filter, context='Graph request'):
+    """What CIPP's Graph helpers write for a tenant it does not manage (CONTRACT 2.6)."""
+    return "%s denied for '%s': the tenant is not in CIPP's tenant list." % (context, label_value(tenant_filter) or '')
 
 
-def not_managed(tenant_filter):
-    """What the Graph helpers say for a tenant CIPP does not manage (CONTRACT 2.6)."""
-    return "Graph request denied for '%s': the tenant is not in CIPP's tenant list." % (label_value(tenant_filter) or '')
+def is_blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value):
+    """A value as PowerShell interpolates it into a message ($null -> '')."""
+    return '' if value is None else str(value)
+
+
+def body_dict(req):
+    return req.body if isinstance(req.body, dict) else CIDict()
 
 
 def generated_password():
+    """New-passwordString's classic form: 14 characters from letters, digits and a few symbols."""
     alphabet = string.ascii_letters + string.digits + '!@#$%&*?'
     while True:
-        password = ''.join(secrets.choice(alphabet) for _ in range(14))
-        if any(c.isupper() for c in password) and any(c.islower() for c in password) and any(c.isdigit() for c in password):
+        password = ''.join(secrets.choice(alphabet) for _position in range(14))
+        if password_ok(password):
             return password
+
+
+def password_ok(password):
+    """Entra's complexity rule: 8-256 characters and three of lower, upper, digit, symbol."""
+    password = str(password)
+    kinds = sum(1 for test in (str.islower, str.isupper, str.isdigit) if any(test(c) for c in password))
+    kinds += 1 if any(not c.isalnum() for c in password) else 0
+    return 8 <= len(password) <= 256 and kinds >= 3
 
 
 def sku_name(tenant, sku_id):
@@ -93,11 +110,28 @@ def sku_name(tenant, sku_id):
     return sku['displayName'] if sku else sku_id
 
 
+def consumed(tenant, sku_id):
+    return sum(1 for user in tenant.users.values() for lic in user['assignedLicenses'] if lic['skuId'] == sku_id)
+
+
+def verified_domain(tenant, domain):
+    return any(row['id'].lower() == str(domain).lower() and row.get('isVerified') for row in tenant.domains)
+
+
+def graph_user(tenant, user, expand_manager=False):
+    """The Graph (beta) user object; `manager` only when expanded."""
+    row = public(user)
+    manager = tenant.users.get(user.get('_managerId') or '') if expand_manager else None
+    if manager:
+        row['manager'] = {'id': manager['id'], 'userPrincipalName': manager['userPrincipalName'], 'displayName': manager['displayName']}
+    return row
+
+
 def user_view(tenant, user, selected=None):
     """A user as CIPP's ListUsers returns it: Graph properties plus CIPP's additions (CONTRACT 5.4)."""
-    view = public(user)
+    view = graph_user(tenant, user, expand_manager=True)
     if selected is not None:
-        view = dict((key, view.get(key)) for key in selected)
+        view = dict((key, view.get(key)) for key in tuple(selected) + (('manager',) if 'manager' in view else ()))
     view['onPremisesSyncEnabled'] = bool(user.get('onPremisesSyncEnabled'))
     upn = user['userPrincipalName']
     view['username'] = upn.split('@')[0]
@@ -105,14 +139,21 @@ def user_view(tenant, user, selected=None):
     view['primDomain'] = {'value': domain, 'label': domain}
     view['Aliases'] = ', '.join(user.get('proxyAddresses') or [])
     view['LicJoined'] = ', '.join(sku_name(tenant, lic['skuId']) for lic in user.get('assignedLicenses') or [])
-    manager = tenant.users.get(user.get('_managerId') or '')
-    if manager:
-        view['manager'] = {'id': manager['id'], 'userPrincipalName': manager['userPrincipalName'], 'displayName': manager['displayName']}
     return view
 
 
 def group_kind(group):
-    return group.get('_kind') or ('m365' if 'Unified' in group.get('groupTypes', []) else 'security')
+    if group.get('_kind'):
+        return group['_kind']
+    if 'Unified' in (group.get('groupTypes') or []):
+        return 'm365'
+    if group.get('mailEnabled'):
+        return 'mailsecurity' if group.get('securityEnabled') else 'distribution'
+    return 'security'
+
+
+def is_dynamic(group):
+    return 'DynamicMembership' in (group.get('groupTypes') or [])
 
 
 def group_row(tenant, group):
@@ -122,12 +163,12 @@ def group_row(tenant, group):
     row = public(group)
     row.update({
         'groupTypes': ','.join(group.get('groupTypes') or []), 'calculatedGroupType': calculated, 'groupType': label,
-        'dynamicGroupBool': 'DynamicMembership' in (group.get('groupTypes') or []),
-        'membersCsv': ','.join(member['userPrincipalName'] for member in members),
+        'dynamicGroupBool': is_dynamic(group), 'membersCsv': ','.join(member['userPrincipalName'] for member in members),
         'primDomain': (group.get('mail') or '@%s' % tenant.default_domain).split('@')[-1],
         'SID': 'S-1-12-1-%d' % int(group['id'][:8], 16), 'teamsEnabled': 'Team' in (group.get('resourceProvisioningOptions') or []),
         'description': group.get('description') or '', 'mail': group.get('mail') or '', 'visibility': group.get('visibility') or 'Public',
         'assignedLicenses': group.get('assignedLicenses') or None,
+        'resourceProvisioningOptions': group.get('resourceProvisioningOptions') or None,
     })
     return row
 
@@ -136,195 +177,306 @@ def membership_row(group):
     calculated, label = GROUP_LABELS[group_kind(group)]
     return {'id': group['id'], 'DisplayName': group['displayName'], 'MailEnabled': group['mailEnabled'], 'Mail': group.get('mail'),
             'SecurityGroup': group['securityEnabled'], 'GroupTypes': ','.join(group.get('groupTypes') or []),
-            'OnPremisesSync': bool(group.get('onPremisesSyncEnabled')), 'IsAssignableToRole': group.get('isAssignableToRole', False),
+            'OnPremisesSync': bool(group.get('onPremisesSyncEnabled')), 'IsAssignableToRole': bool(group.get('isAssignableToRole')),
             'calculatedGroupType': calculated, 'groupType': label}
+
+
+def member_row(user):
+    return dict(public(user), **{'@odata.type': '#microsoft.graph.user'})
 
 
 # ------------------------------------------------------------------------------------------------ OData $filter subset
 
-TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<op>\(|\)|,)|(?P<word>[A-Za-z_][A-Za-z0-9_/.]*)|(?P<num>-?\d+(?:\.\d+)?))")
+TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<op>\(|\)|,|:)|(?P<dt>\d{4}-\d\d-\d\dT[\d:.]+Z?)|(?P<num>-?\d+(?:\.\d+)?(?![\w-]))"
+                   r"|(?P<guid>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
+                   r"|(?P<word>[A-Za-z_$@][A-Za-z0-9_/.$@]*))")
+COMPARISONS = ('eq', 'ne', 'gt', 'ge', 'lt', 'le')
 
 
 class FilterError(Exception):
-    pass
+    """A `$filter` Graph would refuse; str() is Graph's message."""
 
 
-def parse_filter(text):
-    """`eq`, `ne`, `startswith(prop,'x')`, `and`, `or`, `not`, parentheses; string/bool/null/number literals."""
+def tokenize(text):
     tokens, pos = [], 0
-    text = text.strip()
     while pos < len(text):
+        if not text[pos:].strip():
+            break
         match = TOKEN.match(text, pos)
-        if not match or match.end() == pos:
-            raise FilterError(text)
-        pos = match.end()
+        if not match:
+            raise FilterError("Invalid filter clause: Syntax error at position %d in '%s'." % (pos, text))
         kind = match.lastgroup
         value = match.group(kind)
         if kind == 'str':
             value = value[1:-1].replace("''", "'")
-        tokens.append((kind, value))
-    tree, rest = _or(tokens)
-    if rest:
-        raise FilterError(text)
-    return tree
+        tokens.append((kind, value, match.start(kind)))
+        pos = match.end()
+    return tokens
 
 
-def _or(tokens):
-    left, tokens = _and(tokens)
-    while tokens and tokens[0] == ('word', 'or'):
-        right, tokens = _and(tokens[1:])
-        left = ('or', left, right)
-    return left, tokens
+class FilterParser:
+    """Recursive descent over: or / and / not / ( ) / prop op literal / startswith|endswith(prop, 'x') /
+    prop in ('a', 'b') / coll/any(x: x op literal) and coll/any(x: x/sub op literal). Case-insensitive strings."""
+
+    def __init__(self, text):
+        self.text = text
+        self.tokens = tokenize(text)
+        self.pos = 0
+
+    def fail(self):
+        at = self.tokens[self.pos][2] if self.pos < len(self.tokens) else len(self.text)
+        raise FilterError("Invalid filter clause: Syntax error at position %d in '%s'." % (at, self.text))
+
+    def peek(self, offset=0):
+        index = self.pos + offset
+        return self.tokens[index] if index < len(self.tokens) else (None, None, None)
+
+    def take(self, kind=None, value=None):
+        token = self.peek()
+        if token[0] is None or (kind and token[0] != kind) or (value and str(token[1]).lower() != value):
+            self.fail()
+        self.pos += 1
+        return token
+
+    def parse(self):
+        if not self.tokens:
+            self.fail()
+        tree = self.disjunction()
+        if self.pos != len(self.tokens):
+            self.fail()
+        return tree
+
+    def disjunction(self):
+        left = self.conjunction()
+        while self.peek()[0] == 'word' and self.peek()[1].lower() == 'or':
+            self.pos += 1
+            left = ('or', left, self.conjunction())
+        return left
+
+    def conjunction(self):
+        left = self.unary()
+        while self.peek()[0] == 'word' and self.peek()[1].lower() == 'and':
+            self.pos += 1
+            left = ('and', left, self.unary())
+        return left
+
+    def unary(self):
+        kind, value, _at = self.peek()
+        if kind == 'word' and value.lower() == 'not':
+            self.pos += 1
+            return ('not', self.unary())
+        if kind == 'op' and value == '(':
+            self.pos += 1
+            inner = self.disjunction()
+            self.take('op')
+            return inner
+        if kind == 'word' and value.lower() in ('startswith', 'endswith') and self.peek(1)[1] == '(':
+            self.pos += 2
+            prop = self.take('word')[1]
+            self.take('op')
+            literal = self.literal()
+            self.take('op')
+            return (value.lower(), prop, literal)
+        if kind == 'word':
+            return self.comparison()
+        return self.fail()
+
+    def comparison(self):
+        prop = self.take('word')[1]
+        if prop.lower().endswith('/any') and self.peek()[1] == '(':
+            return self.lambda_any(prop[:-4])
+        op = self.take('word')[1].lower()
+        if op == 'in':
+            self.take('op')
+            values = [self.literal()]
+            while self.peek()[1] == ',':
+                self.pos += 1
+                values.append(self.literal())
+            self.take('op')
+            return ('in', prop, values)
+        if op not in COMPARISONS:
+            self.pos -= 1
+            self.fail()
+        return (op, prop, self.literal())
+
+    def lambda_any(self, collection):
+        self.take('op')
+        var = self.take('word')[1]
+        self.take('op')
+        inner = self.disjunction()
+        self.take('op')
+        return ('any', collection, var, inner)
+
+    def literal(self):
+        kind, value, _at = self.take()
+        if kind in ('str', 'guid', 'dt'):
+            return value
+        if kind == 'num':
+            return float(value) if '.' in value else int(value)
+        if kind == 'word' and value.lower() in ('true', 'false', 'null'):
+            return {'true': True, 'false': False, 'null': None}[value.lower()]
+        self.pos -= 1
+        return self.fail()
 
 
-def _and(tokens):
-    left, tokens = _unary(tokens)
-    while tokens and tokens[0] == ('word', 'and'):
-        right, tokens = _unary(tokens[1:])
-        left = ('and', left, right)
-    return left, tokens
-
-
-def _unary(tokens):
-    if not tokens:
-        raise FilterError('unexpected end')
-    if tokens[0] == ('word', 'not'):
-        inner, rest = _unary(tokens[1:])
-        return ('not', inner), rest
-    if tokens[0] == ('op', '('):
-        inner, rest = _or(tokens[1:])
-        if not rest or rest[0] != ('op', ')'):
-            raise FilterError('missing )')
-        return inner, rest[1:]
-    if tokens[0][0] == 'word' and tokens[0][1].lower() in ('startswith', 'endswith') and len(tokens) > 5:
-        func = tokens[0][1].lower()
-        if tokens[1] != ('op', '(') or tokens[2][0] != 'word' or tokens[3] != ('op', ',') or tokens[5] != ('op', ')'):
-            raise FilterError(func)
-        return (func, tokens[2][1], _literal(tokens[4])), tokens[6:]
-    if len(tokens) >= 3 and tokens[0][0] == 'word' and tokens[1][0] == 'word' and tokens[1][1].lower() in ('eq', 'ne'):
-        return (tokens[1][1].lower(), tokens[0][1], _literal(tokens[2])), tokens[3:]
-    raise FilterError(' '.join(str(token[1]) for token in tokens[:3]))
-
-
-def _literal(token):
-    kind, value = token
-    if kind == 'str':
-        return value
-    if kind == 'num':
-        return float(value) if '.' in value else int(value)
-    if kind == 'word' and value.lower() in ('true', 'false', 'null'):
-        return {'true': True, 'false': False, 'null': None}[value.lower()]
-    raise FilterError(str(value))
-
-
-def _value(obj, prop):
-    for part in prop.split('/'):
+def _value(obj, prop, env):
+    parts = prop.split('/')
+    if parts[0] in env:
+        obj, parts = env[parts[0]], parts[1:]
+    for part in parts:
         obj = obj.get(part) if isinstance(obj, dict) else None
     return obj
 
 
-def matches(tree, obj):
-    op = tree[0]
-    if op == 'or':
-        return matches(tree[1], obj) or matches(tree[2], obj)
-    if op == 'and':
-        return matches(tree[1], obj) and matches(tree[2], obj)
-    if op == 'not':
-        return not matches(tree[1], obj)
-    value, literal = _value(obj, tree[1]), tree[2]
+def _compare(op, value, literal):
     if isinstance(value, str) and isinstance(literal, str):
         value, literal = value.lower(), literal.lower()
     if op == 'eq':
         return value == literal
     if op == 'ne':
         return value != literal
-    if op == 'startswith':
-        return isinstance(value, str) and value.startswith(literal)
-    return isinstance(value, str) and value.endswith(literal)
+    if value is None or literal is None or isinstance(value, (dict, list)):
+        return False
+    try:
+        return {'gt': value > literal, 'ge': value >= literal, 'lt': value < literal, 'le': value <= literal}[op]
+    except TypeError:
+        return False
 
 
-def graph_filter(rows, text):
+def matches(tree, obj, env=None):
+    env = env or {}
+    op = tree[0]
+    if op == 'or':
+        return matches(tree[1], obj, env) or matches(tree[2], obj, env)
+    if op == 'and':
+        return matches(tree[1], obj, env) and matches(tree[2], obj, env)
+    if op == 'not':
+        return not matches(tree[1], obj, env)
+    if op == 'any':
+        items = _value(obj, tree[1], env) or []
+        return any(matches(tree[3], obj, dict(env, **{tree[2]: item})) for item in items)
+    value = _value(obj, tree[1], env)
+    if op in ('startswith', 'endswith'):
+        if not isinstance(value, str) or not isinstance(tree[2], str):
+            return False
+        return getattr(value.lower(), op)(tree[2].lower())
+    if op == 'in':
+        return any(_compare('eq', value, literal) for literal in tree[2])
+    return _compare(op, value, tree[2])
+
+
+def _properties(tree, env=()):
+    """The top-level properties a filter names (lambda variables excluded)."""
+    op = tree[0]
+    if op in ('or', 'and'):
+        return _properties(tree[1], env) | _properties(tree[2], env)
+    if op == 'not':
+        return _properties(tree[1], env)
+    if op == 'any':
+        return {tree[1].split('/')[0]} | _properties(tree[3], tuple(env) + (tree[2],))
+    first = tree[1].split('/')[0]
+    return set() if first in env else {first}
+
+
+def graph_filter(rows, text, entity='user'):
+    """Rows matching an OData `$filter` (Graph semantics: unknown properties are an error, not a non-match)."""
     if not text:
         return rows
-    tree = parse_filter(text)
+    tree = FilterParser(str(text)).parse()
+    known = set()
+    for row in rows[:1] or [{}]:
+        known.update(row)
+    for prop in _properties(tree):
+        if rows and prop not in known:
+            raise FilterError("Could not find a property named '%s' on type 'Microsoft.DirectoryServices.%s'." % (prop, entity.title()))
     return [row for row in rows if matches(tree, row)]
-
-
-def invalid_filter(text):
-    return "Invalid filter clause: Syntax error at position %d in '%s'." % (len(text), text)
 
 
 # ------------------------------------------------------------------------------------------------ tenants
 
+PORTALS = (('portal_m365', 'https://admin.cloud.microsoft/?delegatedOrg={initial}'),
+           ('portal_exchange', 'https://admin.cloud.microsoft/exchange?delegatedOrg={initial}'),
+           ('portal_entra', 'https://entra.microsoft.com/{tid}'), ('portal_teams', 'https://admin.teams.microsoft.com/?delegatedOrg={initial}'),
+           ('portal_azure', 'https://portal.azure.com/{tid}'), ('portal_intune', 'https://intune.microsoft.com/{tid}'),
+           ('portal_security', 'https://security.microsoft.com/?tid={tid}'), ('portal_compliance', 'https://purview.microsoft.com/?tid={tid}'),
+           ('portal_sharepoint', '{sharepoint}'), ('portal_platform', 'https://admin.powerplatform.microsoft.com/account/login/{tid}'),
+           ('portal_bi', 'https://app.powerbi.com/admin-portal?ctid={tid}'))
+
+
+def tenant_list_row(tenant, mode_list, offboarding_defaults):
+    row = dict(tenant.row)
+    if mode_list:
+        values = {'initial': tenant.row['initialDomainName'], 'tid': tenant.customer_id, 'sharepoint': tenant.row.get('SharepointAdminUrl')}
+        row.update((key, template.format(**values)) for key, template in PORTALS)
+    if offboarding_defaults:
+        row['offboardingDefaults'] = None  # no per-tenant offboarding defaults are configured in the emulator
+    return row
+
+
 @endpoint('ListTenants', 'CIPP.Core.Read', any_tenant=True)
 def list_tenants(req):
+    if ps_bool(req.b('ClearCache')):
+        return Response.json({'Results': [{'Results': 'Cache has been cleared and a tenant refresh is queued.'}],
+                              'Metadata': {'Details': 'The emulator has no cache; nothing was cleared.'}})
+    tenant_filter = req.q('tenantFilter')
+    mode_list = str(req.q('Mode') or '').lower() == 'tenantlist'
     with req.state.lock:
-        tenant_filter = req.q('tenantFilter')
         tenants = sorted(req.state.tenants.values(), key=lambda t: t.row['displayName'].lower())
-        rows = []
         if tenant_filter and str(tenant_filter).lower() != 'alltenants':
             tenant = req.state.resolve_tenant(tenant_filter)
             tenants = [tenant] if tenant else []
-        for tenant in tenants:
-            if tenant.row.get('Excluded'):
-                continue
-            row = dict(tenant.row)
-            if str(req.q('Mode') or '').lower() == 'tenantlist':
-                tid = tenant.customer_id
-                row.update({'portal_m365': 'https://admin.cloud.microsoft/?delegatedOrg=%s' % tenant.row['initialDomainName'],
-                            'portal_exchange': 'https://admin.cloud.microsoft/exchange?delegatedOrg=%s' % tenant.row['initialDomainName'],
-                            'portal_entra': 'https://entra.microsoft.com/%s' % tid, 'portal_teams': 'https://admin.teams.microsoft.com/?delegatedOrg=%s' % tid,
-                            'portal_azure': 'https://portal.azure.com/%s' % tid, 'portal_intune': 'https://intune.microsoft.com/%s' % tid,
-                            'portal_security': 'https://security.microsoft.com/?tid=%s' % tid,
-                            'portal_compliance': 'https://purview.microsoft.com/?tid=%s' % tid,
-                            'portal_sharepoint': tenant.row.get('SharepointAdminUrl'), 'portal_platform': 'https://admin.powerplatform.microsoft.com/account/login/%s' % tid,
-                            'portal_bi': 'https://app.powerbi.com/admin-portal?ctid=%s' % tid})
-            if str(req.q('IncludeOffboardingDefaults') or '').lower() == 'true':
-                row['offboardingDefaults'] = None
-            rows.append(row)
-        if str(req.q('AllTenantSelector') or '').lower() == 'true' and (not tenant_filter or str(req.q('Mode') or '').lower() == 'tenantlist'):
-            rows.insert(0, {'customerId': 'AllTenants', 'defaultDomainName': 'AllTenants', 'displayName': '*All Tenants',
-                            'domains': 'AllTenants', 'GraphErrorCount': 0})
-        return Response.json(rows)
+        defaults = str(req.q('IncludeOffboardingDefaults') or '').lower() == 'true'
+        rows = [tenant_list_row(t, mode_list, defaults) for t in tenants if not t.row.get('Excluded')]
+    if str(req.q('AllTenantSelector') or '').lower() == 'true' and (not tenant_filter or mode_list):
+        rows.insert(0, {'customerId': 'AllTenants', 'defaultDomainName': 'AllTenants', 'displayName': '*All Tenants',
+                        'domains': 'AllTenants', 'GraphErrorCount': 0})
+    return Response.json(rows)
 
 
 @endpoint('ListDomains', 'Tenant.Administration.Read')
 def list_domains(req):
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
         if tenant is None:
             return Response.text(not_managed(req.q('tenantFilter')), 500)
         return Response.json(copy.deepcopy(tenant.domains))
 
 
+def licence_row(tenant, sku):
+    holders = [u for u in tenant.users.values() if any(lic['skuId'] == sku['skuId'] for lic in u['assignedLicenses'])]
+    total = sku['prepaidUnits']['enabled']
+    groups = [g['displayName'] for g in tenant.groups.values() if sku['skuId'] in (g.get('_assignedLicenses') or [])]
+    plans = [{'servicePlanId': plan_id, 'servicePlanName': name, 'provisioningStatus': 'Success', 'appliesTo': 'User',
+              'servicePlanType': service} for plan_id, name, service in _sku_plans(sku['skuId'])]
+    return {
+        'Tenant': tenant.default_domain, 'License': sku['displayName'], 'skuId': sku['skuId'], 'skuPartNumber': sku['skuPartNumber'],
+        'CountUsed': str(len(holders)), 'CountAvailable': total - len(holders), 'TotalLicenses': str(total),
+        'availableUnits': total - len(holders), 'AssignedGroups': groups or None,
+        'AssignedUsers': [{'displayName': u['displayName'], 'id': u['id'], 'userPrincipalName': u['userPrincipalName']} for u in holders],
+        'ServicePlans': plans,
+        'TermInfo': {'CSPSubscriptionId': sku['_subscriptionId'], 'DaysUntilRenew': 120, 'IsTrial': False,
+                     'NextLifecycle': iso(1893456000), 'OCPSubscriptionId': sku['_subscriptionId'], 'Status': 'Enabled',
+                     'SubscriptionId': sku['_subscriptionId'], 'Term': sku['_term'], 'TotalLicenses': total},
+    }
+
+
+def _sku_plans(sku_id):
+    return SKU_BY_ID.get(sku_id, (None, None, None, []))[3]
+
+
 @endpoint('ListLicenses', 'Tenant.Directory.Read')
 def list_licenses(req):
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
         if tenant is None:
             return Response.text(not_managed(req.q('tenantFilter')), 500)
-        rows = []
-        for sku in tenant.skus.values():
-            holders = [u for u in tenant.users.values() if any(l['skuId'] == sku['skuId'] for l in u['assignedLicenses'])]
-            total = sku['prepaidUnits']['enabled']
-            rows.append({
-                'Tenant': tenant.default_domain, 'License': sku['displayName'], 'skuId': sku['skuId'], 'skuPartNumber': sku['skuPartNumber'],
-                'CountUsed': str(len(holders)), 'CountAvailable': total - len(holders), 'TotalLicenses': str(total),
-                'availableUnits': total - len(holders), 'AssignedGroups': None,
-                'AssignedUsers': [{'displayName': u['displayName'], 'id': u['id'], 'userPrincipalName': u['userPrincipalName']} for u in holders],
-                'ServicePlans': [{'servicePlanId': str(uuid.uuid5(uuid.NAMESPACE_OID, sku['skuId'] + ':exo')), 'servicePlanName': 'EXCHANGE_S_STANDARD',
-                                  'provisioningStatus': 'Success', 'appliesTo': 'User', 'servicePlanType': 'Exchange'}],
-                'TermInfo': {'CSPSubscriptionId': sku['_subscriptionId'], 'DaysUntilRenew': 120, 'IsTrial': False,
-                             'NextLifecycle': '2027-03-01T00:00:00Z', 'OCPSubscriptionId': sku['_subscriptionId'], 'Status': 'Enabled',
-                             'SubscriptionId': sku['_subscriptionId'], 'Term': sku['_term'], 'TotalLicenses': total},
-            })
-        return Response.json(rows)
+        return Response.json([licence_row(tenant, sku) for sku in tenant.skus.values()])
 
 
 @endpoint('ListUserCounts', 'Identity.User.Read')
 def list_user_counts(req):
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
         if tenant is None:
             return Response.text(not_managed(req.q('tenantFilter')), 500)
         users = list(tenant.users.values())
@@ -333,27 +485,41 @@ def list_user_counts(req):
                                'Guests': sum(1 for u in users if u['userType'] == 'Guest')}])
 
 
-@endpoint('ListCustomRole', 'CIPP.Admin.Read', any_tenant=True)
-def list_custom_role(req):
-    return Response.json([{'RoleName': 'cipp-api', 'Type': 'Custom', 'Permissions': '["Identity.User.Read"]', 'AllowedTenants': '["AllTenants"]',
-                           'BlockedTenants': None, 'EntraGroup': None, 'EntraGroupId': None, 'IPRange': None}])
+@endpoint('ListCustomRole', 'CIPP.Core.Read', any_tenant=True)
+def list_custom_role(_req):
+    """The built-in roles (the emulator has no custom roles), as CIPP lists them."""
+    return Response.json([{'RoleName': role, 'Type': 'Built-In', 'Permissions': '', 'AllowedTenants': ['AllTenants'],
+                           'BlockedTenants': [], 'EntraGroup': None, 'EntraGroupId': None, 'IPRange': []} for role in BUILT_IN_ROLES])
 
 
 @endpoint('me', 'CIPP.Core.Read', any_tenant=True)
-def me(req):
-    # By code reading, a client with a built-in role fails parameter binding here (CONTRACT 3.6, unverified).
+def me(_req):
+    # By code reading, an API client with a built-in role fails inside Get-CippAllowedPermissions (CONTRACT 3.6, unverified).
     return Response.text('Access to this CIPP API endpoint is not allowed, the user does not have the required permission', 403)
 
 
 # ------------------------------------------------------------------------------------------------ users (reads)
 
+def logon_details(tenant, user, now):
+    """IncludeLogonDetails: the user's last sign-in within 7 days (CIPP reads the audit log)."""
+    recent = [s for s in tenant.signins if s['userId'] == user['id'] and epoch_of(s['createdDateTime']) >= now - 7 * 86400]
+    last = max(recent, key=lambda s: s['createdDateTime']) if recent else None
+    if last is None:
+        return {'LastSigninApplication': None, 'LastSigninDate': None, 'LastSigninStatus': None, 'LastSigninResult': None,
+                'LastSigninFailureReason': None}
+    failed = last['status']['errorCode'] != 0
+    return {'LastSigninApplication': last['appDisplayName'], 'LastSigninDate': last['createdDateTime'],
+            'LastSigninStatus': 'Failed' if failed else 'Success', 'LastSigninResult': 'Failed' if failed else 'Success',
+            'LastSigninFailureReason': last['status']['failureReason'] if failed else 'Success'}
+
+
 @endpoint('ListUsers', 'Identity.User.Read')
 def list_users(req):
+    tenant_filter = req.q('tenantFilter')
+    if str(tenant_filter or '').lower() == 'alltenants':
+        return Response.json([{'Message': 'This function has been deprecated for all users, please use ListGraphRequest instead'}])
     with req.state.lock:
-        tenant_filter = req.q('tenantFilter')
-        if str(tenant_filter or '').lower() == 'alltenants':
-            return Response.json([{'Message': 'This function has been deprecated for all users, please use ListGraphRequest instead'}])
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(tenant_filter)
         if tenant is None:
             return Response.text(not_managed(tenant_filter), 500)
         user_id = req.q('UserID')
@@ -361,334 +527,652 @@ def list_users(req):
             user = tenant.find_user(user_id)
             if user is None:
                 return Response.text(GRAPH_NOT_FOUND % user_id, 500)
-            return Response.json([user_view(tenant, user, USERID_SELECT)])
-        rows = [user_view(tenant, user) for user in tenant.users.values()]
-        text = req.q('graphFilter')
+            row = user_view(tenant, user, USERID_SELECT)
+            if str(req.q('IncludeLogonDetails') or '').lower() == 'true':
+                row.update(logon_details(tenant, user, req.state.now()))
+            return Response.json([row])
+        users = list(tenant.users.values())
         try:
-            rows = graph_filter(rows, text)
-        except FilterError:
-            return Response.text(invalid_filter(text), 500)
-        return Response.json(rows)
+            kept = set(row['id'] for row in graph_filter([public(u) for u in users], req.q('graphFilter')))
+        except FilterError as exc:
+            return Response.text(str(exc), 500)
+        return Response.json([user_view(tenant, u) for u in users if u['id'] in kept])
 
 
-def _graph_rows(tenant, path, select):
-    """Rows for the Graph paths ListGraphRequest supports here; raises KeyError(text) for Graph errors."""
-    parts = [part for part in path.strip('/').split('/') if part]
-    if parts[:1] == ['users'] and len(parts) == 1:
-        return [user_view(tenant, user) for user in tenant.users.values()]
-    if parts[:1] == ['users'] and len(parts) >= 2:
-        user = tenant.find_user(parts[1])
-        if user is None:
-            raise KeyError(GRAPH_NOT_FOUND % parts[1])
-        if len(parts) == 2:
-            row = user_view(tenant, user)
-            if 'passwordProfile' in select:
-                # Graph returns the flag (never the password) when passwordProfile is selected.
-                row['passwordProfile'] = {'forceChangePasswordNextSignIn': bool(user.get('_forceChangePassword')),
-                                          'forceChangePasswordNextSignInWithMfa': False, 'password': None}
-            return [row]
-        if parts[2] in ('memberOf', 'transitiveMemberOf'):
-            return [dict(public(group), **{'@odata.type': '#microsoft.graph.group'}) for group in tenant.groups.values()
-                    if user['id'] in group['_members']]
-        raise KeyError("Resource not found for the segment '%s'." % parts[2])
-    if parts == ['groups']:
+class GraphError(Exception):
+    """A Graph error message for ListGraphRequest."""
+
+
+def _graph_user_rows(tenant, parts, expand):
+    if len(parts) == 1:
+        return [graph_user(tenant, user, 'manager' in expand) for user in tenant.users.values()]
+    user = tenant.find_user(parts[1])
+    if user is None:
+        raise GraphError(GRAPH_NOT_FOUND % parts[1])
+    if len(parts) == 2:
+        return [graph_user(tenant, user, 'manager' in expand)]
+    if parts[2] in ('memberOf', 'transitiveMemberOf') and len(parts) == 3:
+        return [dict(public(g), **{'@odata.type': '#microsoft.graph.group'}) for g in tenant.groups.values() if user['id'] in g['_members']]
+    if parts[2] == 'manager' and len(parts) == 3:
+        manager = tenant.users.get(user.get('_managerId') or '')
+        if manager is None:
+            raise GraphError(GRAPH_NOT_FOUND % 'manager')
+        return [member_row(manager)]
+    raise GraphError("Resource not found for the segment '%s'." % parts[2])
+
+
+def _graph_group_rows(tenant, parts):
+    if len(parts) == 1:
         return [public(group) for group in tenant.groups.values()]
+    group = tenant.groups.get(parts[1].lower())
+    if group is None:
+        raise GraphError(GRAPH_NOT_FOUND % parts[1])
+    if len(parts) == 2:
+        return [public(group)]
+    if parts[2] in ('members', 'owners') and len(parts) == 3:
+        ids = group['_members'] if parts[2] == 'members' else group['_owners']
+        return [member_row(tenant.users[i]) for i in ids if i in tenant.users]
+    raise GraphError("Resource not found for the segment '%s'." % parts[2])
+
+
+def subscribed_sku(tenant, sku):
+    plans = [{'servicePlanId': plan_id, 'servicePlanName': name, 'provisioningStatus': 'Success', 'appliesTo': 'User'}
+             for plan_id, name, _service in _sku_plans(sku['skuId'])]
+    return {'id': '%s_%s' % (tenant.customer_id, sku['skuId']), 'skuId': sku['skuId'], 'skuPartNumber': sku['skuPartNumber'],
+            'accountId': tenant.customer_id, 'accountName': tenant.row['displayName'], 'appliesTo': 'User', 'capabilityStatus': 'Enabled',
+            'consumedUnits': consumed(tenant, sku['skuId']), 'subscriptionIds': [sku['_subscriptionId']],
+            'prepaidUnits': dict(sku['prepaidUnits'], lockedOut=0), 'servicePlans': plans}
+
+
+def graph_rows(tenant, path, expand):
+    """All rows of a Graph path the emulator serves; GraphError for what Graph would refuse."""
+    parts = [part for part in str(path).strip('/').split('/') if part]
+    head = parts[0] if parts else ''
+    if head == 'users':
+        return _graph_user_rows(tenant, parts, expand)
+    if head == 'groups':
+        return _graph_group_rows(tenant, parts)
     if parts == ['subscribedSkus']:
-        return [dict(sku_id=None, **public(sku)) for sku in tenant.skus.values()]
+        return [subscribed_sku(tenant, sku) for sku in tenant.skus.values()]
     if parts == ['domains']:
         return copy.deepcopy(tenant.domains)
-    raise KeyError("Resource not found for the segment '%s'." % (parts[0] if parts else ''))
+    if parts == ['organization']:
+        return [{'id': tenant.customer_id, 'displayName': tenant.row['displayName'],
+                 'verifiedDomains': [{'name': d['id'], 'isDefault': d['isDefault'], 'isInitial': d['isInitial']} for d in tenant.domains]}]
+    raise GraphError("Resource not found for the segment '%s'." % head)
+
+
+def _skiptoken(offset, path):
+    """An opaque $skiptoken (base64 of the position and a fingerprint of the query it belongs to)."""
+    raw = json.dumps({'o': offset, 'p': path, 'n': secrets.token_hex(4)}, separators=(',', ':')).encode('utf-8')
+    return base64.urlsafe_b64encode(raw).decode('ascii').rstrip('=')
+
+
+def _offset_of(token):
+    try:
+        padded = str(token) + '=' * (-len(str(token)) % 4)
+        return int(json.loads(base64.urlsafe_b64decode(padded.encode('ascii')))['o'])
+    except (ValueError, KeyError, TypeError):
+        raise GraphError("Invalid '$skiptoken' value.") from None
+
+
+def _odata_parameters(req):
+    """The OData options Invoke-ListGraphRequest passes on (its `Parameters` hashtable, also echoed in Metadata)."""
+    params = {}
+    for name in ('$filter', '$select', '$expand', '$top', '$count', '$orderby', '$search', '$format'):
+        value = req.q(name)
+        if name == '$filter' and not value:
+            value = req.q('graphFilter')
+        if value:
+            params[name] = ps_bool_text(convert_to_bool(value)).lower() if name == '$count' else value
+    return params
+
+
+def _from_next_link(link):
+    """(path, parameters, offset) from a nextLink CIPP would follow; GraphError when it is not Graph's."""
+    parsed = urllib.parse.urlsplit(str(link))
+    if parsed.scheme != 'https' or parsed.hostname != 'graph.microsoft.com':
+        raise GraphError('Exception at %s - Invalid nextLink URL: %s' % (GRAPH_HELPER, link))
+    segments = parsed.path.strip('/').split('/', 1)
+    query = dict((k, v[-1]) for k, v in urllib.parse.parse_qs(parsed.query, keep_blank_values=True).items())
+    offset = _offset_of(query.pop('$skiptoken', ''))
+    return (segments[1] if len(segments) > 1 else ''), query, offset
+
+
+def _select(rows, select, entity):
+    """`$select` (dotted paths cut to their first segment, as CIPP does); an unknown property is Graph's error."""
+    fields = sorted(set(field.split('.')[0].strip() for field in str(select).split(',') if field.strip()))
+    known = set(key for row in rows for key in row)
+    for field in fields:
+        if rows and field not in known:
+            raise GraphError("Could not find a property named '%s' on type 'Microsoft.DirectoryServices.%s'." % (field, entity.title()))
+    return [dict((key, row.get(key)) for key in fields) for row in rows]
+
+
+def _order(rows, orderby):
+    key, _sep, direction = str(orderby).strip().partition(' ')
+    return sorted(rows, key=lambda r: (r.get(key) is None, str(r.get(key) or '').lower()), reverse=direction.strip().lower() == 'desc')
+
+
+def _page_size(params):
+    top = params.get('$top')
+    if top is None:
+        return GRAPH_PAGE_DEFAULT
+    if not str(top).isdigit() or not 1 <= int(top) <= 999:
+        raise GraphError("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive." % top)
+    return int(top)
+
+
+def graph_query(tenant, path, params):
+    """All rows of a Graph query, filtered, ordered and projected as Graph would."""
+    rows = graph_rows(tenant, path, str(params.get('$expand') or ''))
+    entity = 'group' if path.startswith('groups') else 'user'
+    try:
+        rows = graph_filter(rows, params.get('$filter'), entity)
+    except FilterError as exc:
+        raise GraphError(str(exc)) from None
+    if params.get('$orderby'):
+        rows = _order(rows, params['$orderby'])
+    if params.get('$select'):
+        rows = _select(rows, params['$select'], entity)
+        if entity == 'user' and any('passwordProfile' in row for row in rows):
+            _fill_password_profiles(tenant, rows)
+    return rows
+
+
+def _fill_password_profiles(tenant, rows):
+    """A selected passwordProfile shows the force-change flags (never the password), as Graph does."""
+    for row in rows:
+        user = tenant.users.get(str(row.get('id')))
+        if user is not None and 'passwordProfile' in row:
+            row['passwordProfile'] = {'forceChangePasswordNextSignIn': bool(user.get('_forceChangePassword')),
+                                      'forceChangePasswordNextSignInWithMfa': False, 'password': None}
 
 
 @endpoint('ListGraphRequest', 'CIPP.Core.Read')
 def list_graph_request(req):
+    path, tenant_filter = str(req.q('Endpoint') or '').lstrip('/'), req.q('tenantFilter')
+    params = _odata_parameters(req)
+    metadata = {'Endpoint': path, 'Parameters': dict(params), 'CippLink': '', 'TenantFilter': tenant_filter}
+    flags = {'NoPagination': 'NoPagination', 'ManualPagination': 'manualPagination', 'CountOnly': 'CountOnly'}
+    for key, name in flags.items():
+        if req.q(name):
+            metadata[key] = convert_to_bool(req.q(name))
+    if req.q('nextLink'):
+        metadata['nextLink'] = req.q('nextLink')
+    try:
+        rows, next_link = _graph_request_rows(req, path, tenant_filter, params, metadata)
+    except GraphError as exc:
+        status = 200 if req.q('IgnoreErrors') else 400
+        return Response.text('Graph Error: %s - Endpoint: %s' % (exc, req.q('Endpoint')), status)
+    if next_link:
+        metadata['nextLink'] = next_link
+    else:
+        metadata.pop('nextLink', None)
+    if req.q('Sort'):
+        rows = sorted(rows, key=lambda r: str(r.get(req.q('Sort')) or '').lower())
+    return Response.json({'Results': rows, 'Metadata': metadata})
+
+
+def _graph_request_rows(req, path, tenant_filter, params, metadata):
     with req.state.lock:
-        tenant_filter, path = req.q('tenantFilter'), req.q('Endpoint') or ''
-        ignore = str(req.q('IgnoreErrors') or '').lower() == 'true'
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(tenant_filter)
         if tenant is None:
-            return Response.text('Graph Error: %s - Endpoint: %s' % (not_managed(tenant_filter), path), 200 if ignore else 400)
-        select = [field.split('.')[0] for field in str(req.q('$select') or '').split(',') if field]
+            raise GraphError('Exception at %s - %s' % (GRAPH_HELPER, not_managed(tenant_filter)))
+        offset = 0
+        if metadata.get('ManualPagination') and str(req.q('nextLink') or '').startswith('https://'):
+            path, params, offset = _from_next_link(req.q('nextLink'))
         try:
-            rows = _graph_rows(tenant, path, select)
-            rows = graph_filter(rows, req.q('$filter') or req.q('graphFilter'))
-        except KeyError as exc:
-            return Response.text('Graph Error: %s - Endpoint: %s' % (exc.args[0], path), 200 if ignore else 400)
-        except FilterError:
-            return Response.text('Graph Error: %s - Endpoint: %s' % (invalid_filter(req.q('$filter') or ''), path), 200 if ignore else 400)
-        if select:
-            rows = [dict((key, row.get(key)) for key in select) for row in rows]
-        if str(req.q('CountOnly') or '').lower() == 'true':
-            return Response.json(len(rows))
-        metadata = {'Endpoint': path, 'Parameters': dict(req.query), 'TenantFilter': tenant_filter, 'CippLink': ''}
-        page = int(req.q('$top') or 999)
-        start = 0
-        if req.q('nextLink'):
-            match = re.search(r'skiptoken=(\d+)', str(req.q('nextLink')))
-            start = int(match.group(1)) if match else 0
-        manual = str(req.q('manualPagination') or '').lower() == 'true'
-        if str(req.q('NoPagination') or '').lower() == 'true' or manual:
-            if start + page < len(rows) and manual:
-                metadata['nextLink'] = 'https://graph.microsoft.com/beta/%s?$top=%d&$skiptoken=%d' % (path, page, start + page)
-            rows = rows[start:start + page]
-        for row in rows:
-            row['Tenant'] = tenant_filter
-            row['CippStatus'] = 'Good'
-        return Response.json({'Results': rows, 'Metadata': metadata})
+            rows = graph_query(tenant, path, params)
+        except GraphError as exc:
+            raise GraphError('Exception at %s - %s' % (GRAPH_HELPER, exc)) from None
+        if metadata.get('CountOnly'):
+            return [len(rows)], None
+        page = _page_size(params)
+        if not (metadata.get('NoPagination') or metadata.get('ManualPagination')):
+            return _tag(rows, tenant_filter), None  # CIPP follows every nextLink itself
+        next_link = None
+        if offset + page < len(rows):
+            query = dict(params, **{'$top': str(page), '$skiptoken': _skiptoken(offset + page, path)})
+            next_link = 'https://graph.microsoft.com/beta/%s?%s' % (path, urllib.parse.urlencode(query, safe="$',()/", quote_via=urllib.parse.quote))
+        return _tag(rows[offset:offset + page], tenant_filter), next_link
+
+
+def _tag(rows, tenant_filter):
+    """Every ListGraphRequest row gets the tenant as sent and CippStatus (CONTRACT 5.5)."""
+    for row in rows:
+        row['Tenant'] = tenant_filter
+        row['CippStatus'] = 'Good'
+    return rows
 
 
 @endpoint('ListUserGroups', 'Identity.User.Read')
 def list_user_groups(req):
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
-        user = tenant.find_user(req.q('userId')) if tenant else None
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
+        if tenant is None:
+            return Response.text(not_managed(req.q('tenantFilter')), 500)
+        user = tenant.find_user(req.q('userId'))
         if user is None:
-            return Response.text(GRAPH_NOT_FOUND % req.q('userId'), 500)
+            return Response.text(GRAPH_NOT_FOUND % text(req.q('userId')), 500)
         groups = sorted((g for g in tenant.groups.values() if user['id'] in g['_members']), key=lambda g: g['displayName'].lower())
-        return Response.json([membership_row(group) for group in groups[:100]])
+        return Response.json([membership_row(group) for group in groups[:100]])  # noPagination: Graph's first page only
 
 
 @endpoint('ListUserDevices', 'Identity.User.Read')
 def list_user_devices(req):
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
         user = tenant.find_user(req.q('UserID')) if tenant else None
-        return Response.json(copy.deepcopy(tenant.devices.get(user['id'], [])) if user else [])
+        return Response.json(copy.deepcopy(tenant.devices.get(user['id'], [])) if user else [])  # errors are swallowed: []
+
+
+def signin_row(row):
+    """A stored sign-in as Graph returns it; rows another seed built sparsely get the defaults for missing objects."""
+    view = copy.deepcopy(row)
+    for key, default in SIGNIN_DEFAULTS.items():
+        if key not in view or (isinstance(default, dict) and not view[key]):
+            view[key] = copy.deepcopy(default)
+    return view
 
 
 @endpoint('ListUserSigninLogs', 'Identity.User.Read')
 def list_user_signin_logs(req):
+    user_id = req.q('UserID')
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
-        user = tenant.find_user(req.q('UserID')) if tenant else None
-        if user is None:
-            return Response.json(['Failed to retrieve Sign In report for user %s : Error: %s' % (req.q('UserID'), GRAPH_NOT_FOUND % req.q('UserID'))], 500)
-        rows = sorted((s for s in tenant.signins if s['userId'] == user['id']), key=lambda s: s['createdDateTime'], reverse=True)
-        return Response.json([dict(SIGNIN_TEMPLATE, **row) for row in rows[:int(req.q('top') or 50)]])
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
+        if tenant is None:
+            return Response.json(['Failed to retrieve Sign In report for user %s : Error: %s' % (text(user_id), not_managed(req.q('tenantFilter')))], 500)
+        try:
+            top = int(req.q('top') or 50)
+        except ValueError:
+            top = 50
+        # The filter is `userId eq '{UserID}'`: a UPN matches nothing.
+        rows = sorted((s for s in tenant.signins if s['userId'] == str(user_id).lower()), key=lambda s: s['createdDateTime'], reverse=True)
+        return Response.json([signin_row(row) for row in rows[:top]])
 
 
 @endpoint('ListSignIns', 'Identity.AuditLog.Read')
 def list_signins(req):
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
         if tenant is None:
             return Response.text(not_managed(req.q('tenantFilter')), 500)
-        since = iso(req.state.now() - int(req.q('Days') or 7) * 86400)
-        rows = [s for s in tenant.signins if s['createdDateTime'] >= since or str(req.q('Days') or '') == '']
-        if str(req.q('failedLogonsOnly') or '').lower() == 'true':
-            rows = [s for s in rows if s['status']['errorCode'] == 50126]
+        try:
+            rows = _signins_for(tenant, req)
+        except (FilterError, ValueError) as exc:
+            return Response.text(str(exc), 500)
         out = []
         for row in rows:
-            view = dict(SIGNIN_TEMPLATE, **copy.deepcopy(row))
-            view['location'] = dict({'city': '', 'state': '', 'countryOrRegion': '',
-                                     'geoCoordinates': {'altitude': None, 'latitude': None, 'longitude': None}}, **view.get('location') or {})
+            view = signin_row(row)
             view['errorCode'] = row['status']['errorCode']
             view['additionalDetails'] = row['status'].get('additionalDetails')
-            view['locationcipp'] = '%s - %s' % (row['location']['city'], row['location']['countryOrRegion'])
+            view['locationcipp'] = '%s - %s' % (row['location'].get('city'), row['location'].get('countryOrRegion'))
             out.append(view)
         return Response.json(out)
 
 
+def _signins_for(tenant, req):
+    since = iso(req.state.now() - int(req.q('Days') or 7) * 86400)
+    rows = sorted((s for s in tenant.signins if s['createdDateTime'] >= since), key=lambda s: s['createdDateTime'], reverse=True)
+    if str(req.q('failedLogonsOnly') or '').lower() == 'true':
+        rows = [s for s in rows if s['status']['errorCode'] == 50126]
+    if req.q('Filter'):
+        rows = graph_filter(rows, req.q('Filter'), 'signIn')
+    threshold = int(req.q('FailureThreshold') or 0)
+    if threshold:
+        failures = {}
+        for row in rows:
+            if row['status']['errorCode'] != 0:
+                failures[row['userPrincipalName']] = failures.get(row['userPrincipalName'], 0) + 1
+        rows = [s for s in rows if failures.get(s['userPrincipalName'], 0) >= threshold]
+    return rows
+
+
+def inactive_rows(tenant, tenant_value, days, now):
+    rows = []
+    for user in tenant.users.values():
+        if not user['accountEnabled'] or user['userType'] == 'Guest':
+            continue
+        last = max((s['createdDateTime'] for s in tenant.signins if s['userId'] == user['id'] and s['status']['errorCode'] == 0), default=None)
+        if last and epoch_of(last) >= now - days * 86400:
+            continue
+        rows.append({'tenantId': tenant_value, 'tenantDisplayName': tenant.row['displayName'], 'azureAdUserId': user['id'],
+                     'userPrincipalName': user['userPrincipalName'], 'displayName': user['displayName'], 'userType': user['userType'],
+                     'createdDateTime': user['createdDateTime'], 'lastSignInDateTime': last, 'lastNonInteractiveSignInDateTime': None,
+                     'lastRefreshedDateTime': iso(now - 3600), 'numberOfAssignedLicenses': len(user['assignedLicenses']),
+                     'daysSinceLastSignIn': int((now - epoch_of(last)) // 86400) if last else None, 'accountEnabled': True})
+    return rows
+
+
 @endpoint('ListInactiveAccounts', 'Tenant.Directory.Read')
 def list_inactive_accounts(req):
-    with req.state.lock:
-        tenant = tenant_of(req, source='q')
-        if tenant is None:
-            return Response.json([])
+    """From CIPP's nightly cache: a tenant it does not manage simply has no cached rows."""
+    tenant_filter = req.q('tenantFilter')
+    try:
         days = int(req.q('InactiveDays') or 180)
+    except ValueError as exc:
+        return Response.json([{'Error': str(exc)}], 500)
+    with req.state.lock:
         now = req.state.now()
-        rows = []
-        for user in tenant.users.values():
-            if not user['accountEnabled'] or user['userType'] == 'Guest':
-                continue
-            last = max((s['createdDateTime'] for s in tenant.signins if s['userId'] == user['id']), default=None)
-            if last and last >= iso(now - days * 86400):
-                continue
-            rows.append({'tenantId': req.q('tenantFilter'), 'tenantDisplayName': tenant.row['displayName'], 'azureAdUserId': user['id'],
-                         'userPrincipalName': user['userPrincipalName'], 'displayName': user['displayName'], 'userType': user['userType'],
-                         'createdDateTime': user['createdDateTime'], 'lastSignInDateTime': last, 'lastNonInteractiveSignInDateTime': None,
-                         'lastRefreshedDateTime': iso(now - 3600), 'numberOfAssignedLicenses': len(user['assignedLicenses']),
-                         'daysSinceLastSignIn': None, 'accountEnabled': True})
-        return Response.json(rows)
+        if str(tenant_filter or '').lower() == 'alltenants':
+            return Response.json([row for t in req.state.tenants.values() for row in inactive_rows(t, t.default_domain, days, now)])
+        tenant = req.state.resolve_tenant(tenant_filter)
+        return Response.json(inactive_rows(tenant, tenant_filter, days, now) if tenant else [])
 
 
 @endpoint('ListDeletedItems', 'Tenant.Directory.Read')
 def list_deleted_items(req):
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
         if tenant is None:
-            return Response.json([])
+            return Response.json([])  # failed batch sub-requests are skipped quietly
         return Response.json([dict(public(item), TargetType='User') for item in tenant.deleted.values()])
+
+
+def _policy_applies(policy, user):
+    """Users in scope: All, the user's id, or AdminRoles for admins (group and role expansion is not modelled further)."""
+    included = policy.get('includeUsers') or []
+    excluded = policy.get('excludeUsers') or []
+    in_scope = 'All' in included or user['id'] in included or (user.get('_isAdmin') and 'AdminRoles' in included)
+    return in_scope and user['id'] not in excluded
 
 
 @endpoint('ListUserConditionalAccessPolicies', 'Identity.User.Read')
 def list_user_ca_policies(req):
+    """The what-if evaluation's `value`: the policies that apply to the user for Office 365; any error -> [{}]."""
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
-        if tenant is None or tenant.find_user(req.q('UserID')) is None:
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
+        user = tenant.find_user(req.q('UserID')) if tenant else None
+        if user is None:
             return Response.json([{}])
-        return Response.json([{'id': str(uuid.uuid5(uuid.NAMESPACE_OID, p['displayName'])), 'displayName': p['displayName'],
-                               'state': p.get('state', 'enabled')} for p in tenant.ca_policies])
+        return Response.json([{
+            'id': uid('capolicy', tenant.customer_id, p['displayName']), 'displayName': p['displayName'], 'state': p.get('state', 'enabled'),
+            'policyApplies': True, 'analysisReasons': 'notSet',
+            'grantControls': {'operator': 'OR', 'builtInControls': ['mfa'] if p.get('requiresMfa', True) else ['block']},
+            'conditions': {'users': {'includeUsers': list(p.get('includeUsers') or []), 'excludeUsers': list(p.get('excludeUsers') or [])},
+                           'applications': {'includeApplications': ['All'] if p.get('allApps') else ['Office365']}},
+        } for p in tenant.ca_policies if _policy_applies(p, user)])
 
 
 @endpoint('ListGroups', 'Identity.Group.Read')
 def list_groups(req):
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
         if tenant is None:
             return Response.json([not_managed(req.q('tenantFilter'))], 403)
         group_id = req.q('groupID')
-        if (str(req.q('members') or '').lower() == 'true' or str(req.q('owners') or '').lower() == 'true') and not group_id:
-            return Response.json({'Results': 'groupID is required when members or owners are requested'}, 400)
-        if group_id:
-            group = tenant.groups.get(str(group_id).lower()) or tenant.groups.get(group_id)
-            if group is None:
-                return Response.json([GRAPH_NOT_FOUND % group_id], 403)
-            row = group_row(tenant, group)
-            if str(req.q('members') or '').lower() == 'true':
-                return Response.json([user_view(tenant, tenant.users[m]) for m in group['_members'] if m in tenant.users])
-            if str(req.q('owners') or '').lower() == 'true':
-                return Response.json([user_view(tenant, tenant.users[m]) for m in group['_owners'] if m in tenant.users])
-            return Response.json(row)
-        return Response.json([group_row(tenant, group) for group in sorted(tenant.groups.values(), key=lambda g: g['displayName'].lower())])
+        members, owners = str(req.q('members') or '').lower() == 'true', str(req.q('owners') or '').lower() == 'true'
+        if (members or owners) and not group_id:
+            return Response.json({'Results': 'groupID is required when requesting members or owners'}, 400)
+        if not group_id:
+            rows = [group_row(tenant, g) for g in sorted(tenant.groups.values(), key=lambda g: g['displayName'].lower())]
+            if str(req.q('expandMembers') or '').lower() == 'true':
+                for row in rows:
+                    row['members'] = [_member_summary(tenant.users[m]) for m in tenant.groups[row['id']]['_members'] if m in tenant.users]
+            return Response.json(rows)
+        group = tenant.groups.get(str(group_id).lower())
+        if group is None:
+            return Response.json([GRAPH_NOT_FOUND % group_id], 403)
+        if members or owners:
+            ids = group['_members'] if members else group['_owners']
+            return Response.json([member_row(tenant.users[m]) for m in ids if m in tenant.users])
+        return Response.json(group_row(tenant, group))
+
+
+def _member_summary(user):
+    return {'id': user['id'], 'displayName': user['displayName'], 'userPrincipalName': user['userPrincipalName']}
 
 
 @endpoint('ListGlobalAddressList', 'Exchange.Mailbox.Read')
 def list_global_address_list(req):
     with req.state.lock:
-        tenant = tenant_of(req, source='q')
+        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
         if tenant is None:
-            return Response.json([])
+            return Response.text(not_managed(req.q('tenantFilter'), 'Exchange request'), 500)
         rows = []
-        for user in tenant.users.values():
-            mailbox = tenant.mailboxes.get(user['id'])
-            if not mailbox or mailbox.get('HiddenFromAddressListsEnabled'):
+        for user_id, mailbox in tenant.mailboxes.items():
+            user = tenant.users.get(user_id)
+            if user is None or mailbox.get('HiddenFromAddressListsEnabled'):
                 continue
             rows.append({'Identity': user['id'], 'Alias': user['mailNickname'], 'DisplayName': user['displayName'],
-                         'PrimarySmtpAddress': user['userPrincipalName'], 'EmailAddresses': user.get('proxyAddresses') or [],
-                         'ExternalDirectoryObjectId': user['id'], 'HiddenFromAddressListsEnabled': False,
-                         'IsDirSynced': bool(user.get('onPremisesSyncEnabled')), 'RecipientType': 'UserMailbox',
-                         'RecipientTypeDetails': mailbox.get('RecipientTypeDetails', 'UserMailbox'),
+                         'PrimarySmtpAddress': mailbox.get('PrimarySmtpAddress') or user['userPrincipalName'],
+                         'EmailAddresses': list(user.get('proxyAddresses') or []), 'ExternalDirectoryObjectId': user['id'],
+                         'HiddenFromAddressListsEnabled': False, 'IsDirSynced': bool(user.get('onPremisesSyncEnabled')),
+                         'RecipientType': 'UserMailbox', 'RecipientTypeDetails': mailbox.get('RecipientTypeDetails', 'UserMailbox'),
                          'AddressListMembership': ['\\Default Global Address List', '\\All Users'], 'SKUAssigned': None})
         return Response.json(rows)
 
 
-# ------------------------------------------------------------------------------------------------ users (writes)
+# ------------------------------------------------------------------------------------------------ licences (writes)
 
-def _licence_failure(tenant, sku_ids):
-    """Graph's answer when a SKU has no free seat, or None when all can be assigned."""
-    for sku_id in sku_ids:
+def assign_licences(state, tenant, user, add, remove, upn):
+    """Set-CIPPUserLicense for one user: one assignLicense call (remove + add) and CIPP's result line.
+
+    Graph refuses an unknown SKU, a SKU without a free seat, or any licence for a user without a usage location;
+    CIPP answers the last one by setting its default usage location and trying again."""
+    current = [lic['skuId'] for lic in user['assignedLicenses']]
+    wanted = [sku for sku in current if sku not in remove] + [sku for sku in add if sku not in current]
+    failure = _licence_failure(tenant, [sku for sku in add if sku not in current])
+    if failure:
+        return 'Failed to assign licenses for user %s: %s' % (upn, failure)
+    template = LICENCE_OK
+    if add and not user.get('usageLocation'):
+        user['usageLocation'] = DEFAULT_USAGE_LOCATION
+        template = LICENCE_OK_AFTER_LOCATION
+    set_licenses(user, wanted, iso(state.now()))
+    return template % upn
+
+
+def _licence_failure(tenant, new_skus):
+    for sku_id in new_skus:
         sku = tenant.skus.get(sku_id)
         if sku is None:
             return 'License %s does not correspond to a valid company License.' % sku_id
-        used = sum(1 for u in tenant.users.values() if any(l['skuId'] == sku_id for l in u['assignedLicenses']))
-        if used >= sku['prepaidUnits']['enabled']:
-            return 'License assignment failed because the subscription %s does not have any available licenses.' % sku['skuPartNumber']
+        if consumed(tenant, sku_id) >= sku['prepaidUnits']['enabled']:
+            return 'Subscription with SKU %s does not have any available licenses.' % sku_id
     return None
 
 
-def _set_licences(tenant, user, wanted):
-    """Assign exactly ``wanted`` (list of sku ids); returns an error text or None."""
-    current = [l['skuId'] for l in user['assignedLicenses']]
-    failure = _licence_failure(tenant, [sku for sku in wanted if sku not in current])
-    if failure:
-        return failure
-    user['assignedLicenses'] = [{'disabledPlans': [], 'skuId': sku} for sku in wanted]
-    return None
+def _sku_values(items):
+    """`licenses: [{value: skuId}]` -> sku ids; bare strings are ignored because CIPP reads `.value` (CONTRACT 5.1)."""
+    return [str(item.get('value')) for item in items or [] if isinstance(item, dict) and not is_blank(item.get('value'))]
 
 
-def _add_to_group(tenant, user, group_ref):
-    group_id = label_value(group_ref)
-    group = tenant.groups.get(str(group_id))
-    if group is None:
-        return False, "Failed to add member %s to %s. Error: %s" % (user['displayName'], group_id, GRAPH_NOT_FOUND % group_id)
+# ------------------------------------------------------------------------------------------------ groups (shared by the writes)
+
+def exo_group(group):
+    return group_kind(group) in ('distribution', 'mailsecurity')
+
+
+def add_member(tenant, group, user):
+    """Add-CIPPGroupMember-like: EXO for distribution lists / mail-enabled security, Graph otherwise; None or an error."""
     if user['id'] in group['_members']:
-        return False, 'Failed to add member %s to %s. Error: This user is already a member of this group.' % (user['displayName'], group['displayName'])
-    if 'DynamicMembership' in group.get('groupTypes', []):
-        return False, 'Failed to add member %s to %s. Error: Insufficient privileges to complete the operation.' % (user['displayName'], group['displayName'])
+        if exo_group(group):
+            return 'The recipient "%s" is already a member of the group "%s".' % (user['userPrincipalName'], group['displayName'])
+        return ALREADY_MEMBER
+    if is_dynamic(group):
+        return DYNAMIC_GROUP
     group['_members'].append(user['id'])
-    return True, group['displayName']
+    return None
 
 
-def _upn_domain_ok(tenant, domain):
-    return any(row['id'].lower() == str(domain).lower() for row in tenant.domains)
+def remove_member(group, user):
+    if user['id'] not in group['_members']:
+        if exo_group(group):
+            return 'The recipient "%s" isn\'t a member of the group "%s".' % (user['userPrincipalName'], group['displayName'])
+        return GRAPH_NOT_FOUND % user['id']
+    if is_dynamic(group):
+        return DYNAMIC_GROUP
+    group['_members'].remove(user['id'])
+    return None
+
+
+def find_group(tenant, ref):
+    return tenant.groups.get(str(label_value(ref) or '').lower())
+
+
+def copy_groups(tenant, source_ref, user):
+    """Set-CIPPCopyGroupMembers: (result lines, {Success, Error, Skipped})."""
+    summary = {'Success': [], 'Error': [], 'Skipped': []}
+    source = tenant.find_user(source_ref)
+    if source is None:
+        summary['Error'].append(GRAPH_NOT_FOUND % source_ref)
+        return ["We've failed to copy the groups of %s: %s" % (source_ref, GRAPH_NOT_FOUND % source_ref)], summary
+    lines, already = [], []
+    for group in sorted((g for g in tenant.groups.values() if source['id'] in g['_members']), key=lambda g: g['displayName']):
+        name = group['displayName']
+        if user['id'] in group['_members']:
+            already.append(name)
+        elif is_dynamic(group) or group.get('onPremisesSyncEnabled'):
+            summary['Skipped'].append(name)
+            lines.append('Skipped %s: %s' % (name, 'dynamic membership' if is_dynamic(group) else 'synced from on-premises'))
+        else:
+            group['_members'].append(user['id'])
+            summary['Success'].append(name)
+            lines.append('Added user to group: %s' % name)
+    if already:
+        lines.append('Already a member of %d groups, left unchanged: %s' % (len(already), ', '.join(already)))
+    return lines, summary
+
+
+def set_manager(tenant, user, manager_ref, upn):
+    manager = tenant.find_user(manager_ref)
+    if manager is None:
+        return "Failed to set %s's manager: %s" % (upn, GRAPH_NOT_FOUND % manager_ref)
+    user['_managerId'] = manager['id']
+    return "Set %s's manager to %s" % (upn, manager_ref)
+
+
+# ------------------------------------------------------------------------------------------------ AddUser / AddUserBulk
+
+def _schedule(state, body, name, command):
+    """Add-CIPPScheduledTask through the scheduler module (duplicate names are refused there, silently for the caller)."""
+    # The scheduler is another module of the emulator; imported here so the directory endpoints work without it.
+    from . import handlers_scheduler  # pylint: disable=import-outside-toplevel
+    scheduled = body.get('Scheduled') or {}
+    post = body.get('PostExecution') or {}
+    task = {'TenantFilter': body.get('tenantFilter'), 'Name': name, 'Command': {'value': command, 'label': command},
+            'Parameters': {'UserObj': json.loads(json.dumps(body))}, 'ScheduledTime': scheduled.get('date') if isinstance(scheduled, dict) else None,
+            'Reference': body.get('reference'),
+            'PostExecution': dict((key, ps_bool(post.get(key)) if isinstance(post, dict) else False) for key in ('Webhook', 'Email', 'PSA'))}
+    return handlers_scheduler.add_scheduled_task(state, task, hidden=False, disallow_duplicate_name=True)
+
+
+def _primary_domain(body):
+    prim = body.get('PrimDomain')
+    return prim.get('value') if isinstance(prim, dict) else None  # a bare string is ignored (CONTRACT 5.1)
+
+
+def _list_value(value, split_commas=False):
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else [value]
+    if split_commas:
+        items = [part.strip() for item in items if item is not None for part in str(item).split(',')]
+    return [str(item) for item in items if not is_blank(item)]
+
+
+def _create_user(state, tenant, body):
+    """New-CIPPUser: the Graph create. Returns (user, password) or raises GraphError with Graph's message."""
+    username = text(body.get('username')).strip()
+    domain = text(body.get('Domain') or _primary_domain(body)).strip()
+    upn = '%s@%s' % (username, domain)
+    password = body.get('password') or generated_password()
+    if not username or not domain:
+        raise GraphError(UPN_INVALID)
+    if not verified_domain(tenant, domain):
+        raise GraphError(UPN_DOMAIN)
+    if tenant.find_user(upn) is not None:
+        raise GraphError(UPN_EXISTS)
+    if is_blank(body.get('displayName')):
+        raise GraphError("Invalid value specified for property 'displayName' of resource 'User'.")
+    if not password_ok(password):
+        raise GraphError(WEAK_PASSWORD)
+    fields = dict((key, body.get(key)) for key in PROFILE if not is_blank(body.get(key)) and key not in ('givenName', 'surname'))
+    fields['businessPhones'] = _list_value(body.get('businessPhones'))
+    fields['otherMails'] = _list_value(body.get('otherMails'), split_commas=True)
+    fields['usageLocation'] = label_value(body.get('usageLocation')) or None
+    fields['mailNickname'] = username or text(body.get('mailNickname'))
+    for name, wrapped in (body.get('defaultAttributes') or {}).items():
+        if not is_blank(label_value(wrapped)):
+            fields[name] = label_value(wrapped)
+    created = datetime.fromtimestamp(state.now(), timezone.utc)
+    user = new_user(tenant, upn, body.get('displayName'), body.get('givenName'), body.get('surname'), created=created, **fields)
+    user['_password'] = str(password)
+    user['_forceChangePassword'] = ps_bool(body.get('MustChangePass'))
+    return user, str(password)
+
+
+def _add_user_steps(state, tenant, body, user):
+    """The follow-up steps of AddUser (licences, aliases, copy groups, groups, manager): result lines and CopyFrom."""
+    upn = user['userPrincipalName']
+    lines = []
+    skus = _sku_values(body.get('licenses'))
+    if skus:
+        lines.append(assign_licences(state, tenant, user, skus, [], upn))
+    lines.extend(_add_aliases(tenant, user, body))
+    copied = None
+    if label_value(body.get('copyFrom')) and isinstance(body.get('copyFrom'), dict):
+        copy_lines, copied = copy_groups(tenant, label_value(body.get('copyFrom')), user)
+        lines.extend(copy_lines)
+    for ref in body.get('AddToGroups') or []:
+        group = find_group(tenant, ref)
+        name = (ref.get('label') if isinstance(ref, dict) else None) or (group['displayName'] if group else label_value(ref))
+        error = GRAPH_NOT_FOUND % label_value(ref) if group is None else add_member(tenant, group, user)
+        lines.append('Successfully added user %s to group %s.' % (upn, name) if error is None else
+                     'Failed to add user %s to group %s: %s' % (upn, name, error))
+    if isinstance(body.get('setManager'), dict) and label_value(body.get('setManager')):
+        lines.append(set_manager(tenant, user, label_value(body.get('setManager')), upn))
+    return lines, copied
+
+
+def _add_aliases(tenant, user, body):
+    """AddedAliases (whitespace separated): each becomes a secondary SMTP address (Graph keeps old `mail` values)."""
+    aliases = [alias for alias in re.split(r'\s+', text(body.get('AddedAliases'))) if alias]
+    if not aliases:
+        return []
+    for alias in aliases:
+        if '@' not in alias or not verified_domain(tenant, alias.split('@')[-1]):
+            return ['Failed to add aliases to user %s. Error: %s' % (text(body.get('displayName')), UPN_DOMAIN.replace('userPrincipalName', 'mail'))]
+    for alias in aliases:
+        if not any(p.lower() == 'smtp:%s' % alias.lower() for p in user['proxyAddresses']):
+            user['proxyAddresses'].append('smtp:%s' % alias)
+    return ['Success. Added aliases to user.']
+
+
+def add_user_core(state, tenant, body):
+    """AddUser without the scheduling branch: (status, response body). Also what a scheduled New-CIPPUserTask runs."""
+    try:
+        user, password = _create_user(state, tenant, body)
+    except GraphError as exc:
+        return 500, {'Results': ['Failed to create user. Error:%s' % exc]}
+    upn = user['userPrincipalName']
+    lines, copied = _add_user_steps(state, tenant, body, user)
+    response = {'Results': ['Created New User.', {'resultText': 'Username: %s' % upn, 'copyField': upn, 'state': 'success'},
+                            {'resultText': 'Password: %s' % password, 'copyField': password, 'state': 'success'}] + lines,
+                'CopyFrom': copied,
+                'User': {'id': user['id'], 'userPrincipalName': upn, 'displayName': user['displayName'], 'accountEnabled': True,
+                         'mail': user['mail'], 'mailNickname': user['mailNickname'], 'createdDateTime': user['createdDateTime']}}
+    return 200, response
 
 
 @endpoint('AddUser', 'Identity.User.ReadWrite', write=True)
 def add_user(req):
-    body = req.body if isinstance(req.body, dict) else {}
-    if not req.b('tenantFilter'):
+    body = body_dict(req)
+    if is_blank(label_value(body.get('tenantFilter'))):
         return Response.json({'Results': {'resultText': 'tenantFilter is required to create a user.', 'state': 'error'}}, 400)
     with req.state.lock:
-        tenant = tenant_of(req, source='b')
+        scheduled = body.get('Scheduled')
+        if isinstance(scheduled, dict) and ps_bool(scheduled.get('Enabled')):
+            name = 'New user creation: %s@%s' % (text(body.get('username')), text(_primary_domain(body)))
+            _schedule(req.state, body, name, 'New-CIPPUserTask')
+            return results(['Successfully created scheduled task to create user %s' % text(body.get('displayName'))])
+        tenant = req.state.resolve_tenant(label_value(body.get('tenantFilter')))
         if tenant is None:
-            return results(['Failed to create user. Error:%s' % not_managed(req.b('tenantFilter'))], 500)
-        domain = req.b('Domain') or label_value(req.b('PrimDomain') if isinstance(req.b('PrimDomain'), dict) else None) or ''
-        username = req.b('username') or ''
-        upn = '%s@%s' % (username, domain)
-        if req.b('Scheduled') and ps_bool((req.b('Scheduled') or {}).get('Enabled')):
-            return _schedule(req, 'New user creation: %s@%s' % (username, label_value(req.b('PrimDomain')) or ''), 'New-CIPPUserTask',
-                             body, 'Successfully created scheduled task to create user %s' % req.b('displayName'))
-        if not username or not domain or not _upn_domain_ok(tenant, domain):
-            reason = ('The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain '
-                      'names in your organization.') if username and domain else "Invalid value specified for property 'userPrincipalName' of resource 'User'."
-            return results(['Failed to create user. Error:%s' % reason], 500)
-        if tenant.find_user(upn) is not None:
-            return results(['Failed to create user. Error:Another object with the same value for property userPrincipalName already exists.'], 500)
-        if not req.b('displayName'):
-            return results(["Failed to create user. Error:Invalid value specified for property 'displayName' of resource 'User'."], 500)
-        from .seed import new_user  # shared constructor keeps every ListUsers key present
-        password = req.b('password') or generated_password()
-        fields = dict((key, req.b(key)) for key in PROFILE if req.b(key))
-        phones = req.b('businessPhones')
-        fields['businessPhones'] = phones if isinstance(phones, list) else [phones] if phones else []
-        others = req.b('otherMails')
-        fields['otherMails'] = others if isinstance(others, list) else [m.strip() for m in str(others).split(',') if m.strip()] if others else []
-        usage = label_value(req.b('usageLocation'))
-        fields['usageLocation'] = usage or None
-        for name, wrapped in (req.b('defaultAttributes') or {}).items():
-            fields[name] = label_value(wrapped)
-        now = req.state.now()
-        user = new_user(tenant, upn, req.b('displayName'), fields.pop('givenName', None), fields.pop('surname', None),
-                        created=datetime.fromtimestamp(now, timezone.utc), **fields)
-        user['_password'] = password
-        user['_forceChangePassword'] = ps_bool(req.b('MustChangePass'))
-        lines = ['Created New User.', {'resultText': 'Username: %s' % upn, 'copyField': upn, 'state': 'success'},
-                 {'resultText': 'Password: %s' % password, 'copyField': password, 'state': 'success'}]
-        wanted = [label_value(item) for item in req.b('licenses') or [] if isinstance(item, dict)]
-        if wanted:
-            failure = _set_licences(tenant, user, wanted) if usage else 'Cannot assign a license to a user with no usage location.'
-            lines.append('Failed to assign the license. %s' % failure if failure else
-                         'Successfully set licenses for %s. It may take 2-5 minutes before the changes become visible.' % upn)
-        for group_ref in req.b('AddToGroups') or []:
-            added, text = _add_to_group(tenant, user, group_ref)
-            lines.append('Successfully added user %s to group %s.' % (upn, text) if added else text)
-        manager_ref = label_value(req.b('setManager'))
-        if manager_ref:
-            manager = tenant.find_user(manager_ref)
-            if manager:
-                user['_managerId'] = manager['id']
-                lines.append("Set %s's manager to %s" % (upn, manager['displayName']))
-            else:
-                lines.append("Failed to set %s's manager: %s" % (upn, GRAPH_NOT_FOUND % manager_ref))
-        return Response.json({'Results': lines, 'CopyFrom': {'Success': [], 'Error': [], 'Skipped': []},
-                              'User': {'id': user['id'], 'userPrincipalName': upn, 'displayName': user['displayName'], 'accountEnabled': True}})
-
-
-def _schedule(req, name, command, parameters, message):
-    tasks = req.state.scheduled_tasks
-    if any(task.get('Name') == name for task in tasks.values()):
-        return results([message])  # duplicate-name protection, still reported as success (CONTRACT 5.1)
-    row_key = str(uuid.uuid4())
-    tenant = req.state.resolve_tenant(label_value(req.b('tenantFilter')))
-    scheduled = (req.b('Scheduled') or {}).get('date')
-    tasks[row_key] = {'RowKey': row_key, 'PartitionKey': 'ScheduledTask', 'Name': name, 'Command': command,
-                      'Parameters': json.loads(json.dumps(parameters)), 'Tenant': {'label': tenant.row['displayName'],
-                                                                                   'value': tenant.default_domain, 'type': 'Tenant'} if tenant else None,
-                      'TaskState': 'Planned', 'ScheduledTime': int(scheduled or req.state.now()), 'Recurrence': 'Once',
-                      'PostExecution': '', 'Reference': req.b('reference') or '', 'Results': 'Planned', 'Hidden': False,
-                      'AdditionalProperties': '{}', 'excludedTenants': '', 'Timestamp': iso(req.state.now())}
-    return results([message])
+            return results(['Failed to create user. Error:%s' % not_managed(body.get('tenantFilter'))], 500)
+        status, response = add_user_core(req.state, tenant, body)
+        return Response.json(response, status)
 
 
 @endpoint('AddUserBulk', 'Identity.User.ReadWrite', write=True)
@@ -696,231 +1180,392 @@ def add_user_bulk(req):
     bulk = req.b('BulkUser')
     if not bulk:
         return Response.json({'Results': {'resultText': 'No users specified to import', 'state': 'error'}})
-    lines = []
     with req.state.lock:
-        tenant = tenant_of(req, source='b')
-        from .seed import new_user
-        for item in bulk:
-            nickname, domain = item.get('mailNickName'), item.get('domain')
-            name = item.get('displayName') or ' '.join(p for p in (item.get('givenName'), item.get('surname')) if p)
-            if not nickname or not domain or not name:
-                lines.append({'resultText': 'Required fields missing for %s: mailNickName, domain' % (name or nickname), 'state': 'error'})
-                continue
-            upn = '%s@%s' % (nickname, domain)
-            if tenant is None or tenant.find_user(upn) or not _upn_domain_ok(tenant, domain):
-                lines.append({'resultText': 'Failed to create user %s. Error: Another object with the same value for property '
-                              'userPrincipalName already exists.' % upn, 'state': 'error'})
-                continue
-            password = item.get('password') or generated_password()
-            user = new_user(tenant, upn, name, item.get('givenName'), item.get('surname'), usageLocation=label_value(req.b('usageLocation')))
-            user['_password'], user['_forceChangePassword'] = password, True
-            lines.append({'resultText': 'Created user for %s with username %s' % (name, upn), 'state': 'success', 'copyField': password,
-                          'username': upn})
+        tenant = req.state.resolve_tenant(label_value(req.b('tenantFilter')))
+        skus = [label_value(item) for item in req.b('licenses') or [] if re.match(r'^[0-9a-fA-F-]{36}$', text(label_value(item)))]
+        usage = label_value(req.b('usageLocation'))
+        lines = [_bulk_one(req.state, tenant, item if isinstance(item, dict) else CIDict(), skus, usage, req.b('tenantFilter'))
+                 for item in bulk]
     return Response.json({'Results': lines})
+
+
+def _bulk_one(state, tenant, item, skus, usage, tenant_filter):
+    name = item.get('displayName') or ' '.join(text(p) for p in (item.get('givenName'), item.get('surname')) if p)
+    missing = [field for field, value in (('mailNickName', item.get('mailNickName')), ('domain', item.get('domain')),
+                                          ('displayName', name)) if is_blank(value)]
+    if missing:
+        return {'resultText': 'Required fields missing for %s: %s' % (name or text(item.get('mailNickName')), ', '.join(missing)), 'state': 'error'}
+    upn = '%s@%s' % (item.get('mailNickName'), item.get('domain'))
+    body = CIDict(dict(item, username=item.get('mailNickName'), Domain=item.get('domain'), displayName=name, usageLocation=usage,
+                       password=item.get('password') or generated_password(), MustChangePass=True))
+    try:
+        if tenant is None:
+            raise GraphError(not_managed(tenant_filter))
+        user, password = _create_user(state, tenant, body)
+    except GraphError as exc:
+        return {'resultText': 'Failed to create user %s. Error: %s' % (upn, exc), 'state': 'error'}
+    if skus:
+        assign_licences(state, tenant, user, skus, [], upn)  # reported only in CIPP's log, not in Results
+    return {'resultText': 'Created user for %s with username %s' % (name, upn), 'state': 'success', 'copyField': password, 'username': upn}
+
+
+# ------------------------------------------------------------------------------------------------ EditUser
+
+def _edit_profile(tenant, user, body):
+    """The profile PATCH of Set-CIPPUser; returns an error text or None (and applies nothing on error)."""
+    username = text(body.get('username')).strip()
+    domain = text(body.get('Domain') or label_value(body.get('primDomain'))).strip()
+    upn = '%s@%s' % (username, domain)  # rebuilt on every call (CONTRACT 5.3, quirk 5)
+    if not username or not domain:
+        return UPN_INVALID
+    if not verified_domain(tenant, domain):
+        return UPN_DOMAIN
+    other = tenant.find_user(upn)
+    if other is not None and other['id'] != user['id']:
+        return UPN_EXISTS
+    changes = _profile_changes(body, username)
+    if user.get('onPremisesSyncEnabled') and (upn.lower() != user['userPrincipalName'].lower() or
+                                              any(user.get(k) != v for k, v in changes.items() if k != 'usageLocation')):
+        return SYNCED_READONLY
+    if upn != user['userPrincipalName']:
+        _rename(user, upn)
+    user.update(changes)
+    user['_forceChangePassword'] = ps_bool(body.get('MustChangePass'))  # sent on every edit (quirk 5)
+    return None
+
+
+def _profile_changes(body, username):
+    changes = dict((key, body.get(key)) for key in PROFILE if not is_blank(body.get(key)))
+    if not is_blank(body.get('businessPhones')) and body.get('businessPhones') != []:
+        changes['businessPhones'] = _list_value(body.get('businessPhones'))
+    if _list_value(body.get('otherMails'), split_commas=True):
+        changes['otherMails'] = _list_value(body.get('otherMails'), split_commas=True)
+    if label_value(body.get('usageLocation')):
+        changes['usageLocation'] = label_value(body.get('usageLocation'))
+    changes['mailNickname'] = username or text(body.get('mailNickname'))
+    for name, wrapped in (body.get('defaultAttributes') or {}).items():
+        if not is_blank(label_value(wrapped)):
+            changes[name] = label_value(wrapped)
+    for key in body.get('clearProperties') or []:
+        match = next((c for c in CLEARABLE if c.lower() == str(key).lower()), None)
+        if match:
+            changes[match] = [] if match in ('businessPhones', 'otherMails') else None
+    return changes
+
+
+def _rename(user, upn):
+    """A UPN change: Graph moves the primary SMTP address along and keeps the old one as an alias."""
+    old = user['userPrincipalName']
+    user['userPrincipalName'] = upn
+    user['mail'] = upn
+    aliases = [p for p in user.get('proxyAddresses') or [] if p.split(':', 1)[-1].lower() not in (upn.lower(), old.lower())]
+    user['proxyAddresses'] = ['SMTP:%s' % upn, 'smtp:%s' % old] + ['smtp:%s' % p.split(':', 1)[-1] for p in aliases]
+    for identity in user.get('identities') or []:
+        if identity.get('signInType') == 'userPrincipalName':
+            identity['issuerAssignedId'] = upn
+
+
+def _edit_licences(state, tenant, user, body, upn):
+    """Set-CIPPUser's licence block, with its "already correct" rule (CONTRACT 5.3)."""
+    skus = _sku_values(body.get('licenses'))
+    remove_all = body.get('removeLicenses')
+    if not skus and not ps_bool(remove_all):
+        return []
+    current = [lic['skuId'] for lic in user['assignedLicenses']]
+    # `-eq $false`: JSON false, or a string PowerShell compares equal to "False".
+    explicitly_false = remove_all is False or (isinstance(remove_all, str) and remove_all.strip().lower() == 'false')
+    if ','.join(current) == ','.join(skus) and explicitly_false:
+        return ['Success. User license is already correct.']
+    if ps_bool(remove_all):
+        return [assign_licences(state, tenant, user, [], current, upn)]
+    return [assign_licences(state, tenant, user, skus, [sku for sku in current if sku not in skus], upn)]
+
+
+def _edit_groups(tenant, user, body):
+    shown = text(body.get('displayName'))
+    lines = []
+    for verb, refs in (('add', body.get('AddToGroups') or []), ('remove', body.get('RemoveFromGroups') or [])):
+        for ref in refs:
+            group = find_group(tenant, ref)
+            name = text(ref.get('label')) if isinstance(ref, dict) else text(ref)
+            if group is None:
+                error = GRAPH_NOT_FOUND % label_value(ref)
+            else:
+                error = add_member(tenant, group, user) if verb == 'add' else remove_member(group, user)
+            if verb == 'add':
+                lines.append('Success. %s has been added to %s' % (shown, name) if error is None else
+                             'Failed to add member %s to %s. Error: %s' % (shown, name, error))
+            else:
+                lines.append('Success. %s has been removed from %s' % (shown, name) if error is None else
+                             'Failed to remove member %s from %s. Error: %s' % (shown, name, error))
+    return lines
+
+
+def edit_user_core(state, tenant, body):
+    """Set-CIPPUser: the result lines, in CIPP's order (the call answers 200 whatever they say)."""
+    user_ref = text(body.get('id')).strip()
+    user = tenant.find_user(user_ref)
+    upn = '%s@%s' % (text(body.get('username')), text(body.get('Domain') or label_value(body.get('primDomain'))))
+    if user is None:
+        return _edit_missing_user(body, user_ref)
+    error = _edit_profile(tenant, user, body)
+    lines = ['Failed to edit user. %s' % error if error else 'Success. The user has been edited.']
+    if error is None and not is_blank(body.get('password')):
+        if password_ok(body.get('password')):
+            user['_password'] = str(body.get('password'))
+            lines.append('Success. The password has been set to %s' % body.get('password'))
+        else:
+            lines.append('Failed to edit user. %s' % WEAK_PASSWORD)
+    lines.extend(_edit_licences(state, tenant, user, body, upn))
+    lines.extend(_add_aliases(tenant, user, body))
+    if isinstance(body.get('CopyFrom'), dict) and label_value(body.get('CopyFrom')):
+        lines.extend(copy_groups(tenant, label_value(body.get('CopyFrom')), user)[0])
+    lines.extend(_edit_groups(tenant, user, body))
+    if isinstance(body.get('setManager'), dict) and label_value(body.get('setManager')):
+        lines.append(set_manager(tenant, user, label_value(body.get('setManager')), upn))
+    return lines
+
+
+def _edit_missing_user(body, user_ref):
+    """Every Graph call on an unknown id fails with Graph's 404 text; each step reports it its own way."""
+    missing = GRAPH_NOT_FOUND % user_ref
+    lines = ['Failed to edit user. %s' % missing]
+    if _sku_values(body.get('licenses')) or ps_bool(body.get('removeLicenses')):
+        lines.append("We've failed to assign the license. %s" % missing)
+    shown = text(body.get('displayName'))
+    for ref in body.get('AddToGroups') or []:
+        lines.append('Failed to add member %s to %s. Error: %s' % (shown, text(ref.get('label') if isinstance(ref, dict) else ref), missing))
+    for ref in body.get('RemoveFromGroups') or []:
+        lines.append('Failed to remove member %s from %s. Error: %s' % (shown, text(ref.get('label') if isinstance(ref, dict) else ref), missing))
+    return lines
 
 
 @endpoint('EditUser', 'Identity.User.ReadWrite', write=True)
 def edit_user(req):
-    user_ref = req.b('id')
-    if not user_ref or not str(user_ref).strip():
+    body = body_dict(req)
+    if is_blank(body.get('id')):
         return results(['Failed to edit user. No user ID provided'], 400)
     with req.state.lock:
-        tenant = tenant_of(req, source='b')
-        user = tenant.find_user(user_ref) if tenant else None
-        if user is None:
-            return results(['Failed to edit user. %s' % GRAPH_NOT_FOUND % user_ref])
-        if req.b('Scheduled') and ps_bool((req.b('Scheduled') or {}).get('Enabled')):
-            return _schedule(req, 'Edit user: %s' % (req.b('displayName') or user['displayName']), 'Set-CIPPUser', req.body,
-                             'Successfully created scheduled task to edit user %s' % (req.b('displayName') or user['displayName']))
-        username = req.b('username') or ''
-        domain = req.b('Domain') or label_value(req.b('primDomain')) or ''
-        upn = '%s@%s' % (username, domain)  # always rebuilt (CONTRACT 5.3, quirk 5)
-        lines = []
-        if not username or not domain or not _upn_domain_ok(tenant, domain):
-            lines.append("Failed to edit user. Invalid value specified for property 'userPrincipalName' of resource 'User'.")
-        elif upn.lower() != user['userPrincipalName'].lower() and tenant.find_user(upn) is not None:
-            lines.append('Failed to edit user. Another object with the same value for property userPrincipalName already exists.')
-        elif user.get('onPremisesSyncEnabled') and any(req.b(key) for key in PROFILE):
-            lines.append('Failed to edit user. Unable to update the specified properties for on-premises mastered Directory Sync objects '
-                         'or objects currently undergoing migration.')
-        else:
-            if upn != user['userPrincipalName']:
-                user['userPrincipalName'] = upn
-                user['mail'] = upn
-                user['proxyAddresses'] = ['SMTP:%s' % upn] + ['smtp:%s' % a.split(':', 1)[1] for a in user.get('proxyAddresses') or []
-                                                              if a.split(':', 1)[1].lower() != upn.lower()]
-            user['mailNickname'] = username or req.b('mailNickname') or user['mailNickname']
-            for key in PROFILE:
-                value = req.b(key)
-                if value is not None and str(value).strip():
-                    user[key] = value
-            for key in ('businessPhones', 'otherMails'):
-                value = req.b(key)
-                if value:
-                    user[key] = value if isinstance(value, list) else [v.strip() for v in str(value).split(',') if v.strip()]
-            usage = label_value(req.b('usageLocation'))
-            if usage:
-                user['usageLocation'] = usage
-            for name, wrapped in (req.b('defaultAttributes') or {}).items():
-                if label_value(wrapped) not in (None, ''):
-                    user[name] = label_value(wrapped)
-            for key in req.b('clearProperties') or []:
-                match = next((c for c in CLEARABLE if c.lower() == str(key).lower()), None)
-                if match:
-                    user[match] = [] if match in ('businessPhones', 'otherMails') else None
-            user['_forceChangePassword'] = ps_bool(req.b('MustChangePass'))  # rewritten on every call (quirk 5)
-            lines.append('Success. The user has been edited.')
-        if req.b('password') and lines[-1].startswith('Success'):
-            user['_password'] = req.b('password')
-            lines.append('Success. The password has been set to %s' % req.b('password'))
-        lines.extend(_edit_licences(req, tenant, user))
-        for group_ref in req.b('AddToGroups') or []:
-            added, text = _add_to_group(tenant, user, group_ref)
-            lines.append('Success. %s has been added to %s' % (user['displayName'], text) if added else text)
-        for group_ref in req.b('RemoveFromGroups') or []:
-            group = tenant.groups.get(str(label_value(group_ref)))
-            if group and user['id'] in group['_members']:
-                group['_members'].remove(user['id'])
-                lines.append('Success. %s has been removed from %s' % (user['displayName'], group['displayName']))
-            else:
-                lines.append('Failed to remove member %s from %s. Error: %s' % (user['displayName'], label_value(group_ref),
-                                                                               GRAPH_NOT_FOUND % user['id']))
-        manager_ref = label_value(req.b('setManager'))
-        if manager_ref:
-            manager = tenant.find_user(manager_ref)
-            if manager:
-                user['_managerId'] = manager['id']
-                lines.append("Set %s's manager to %s" % (user['userPrincipalName'], manager['displayName']))
-            else:
-                lines.append("Failed to set %s's manager: %s" % (user['userPrincipalName'], GRAPH_NOT_FOUND % manager_ref))
-        return results(lines)
+        scheduled = body.get('Scheduled')
+        if isinstance(scheduled, dict) and ps_bool(scheduled.get('Enabled')):
+            _schedule(req.state, body, 'Edit user: %s' % text(body.get('displayName')), 'Set-CIPPUser')
+            return results(['Successfully created scheduled task to edit user %s' % text(body.get('displayName'))])
+        tenant = req.state.resolve_tenant(label_value(body.get('tenantFilter')))
+        if tenant is None:
+            return results(['Failed to edit user. %s' % not_managed(body.get('tenantFilter'))])
+        return results(edit_user_core(req.state, tenant, body))
 
 
-def _edit_licences(req, tenant, user):
-    if req.b('licenses') is None and not req.b('removeLicenses'):
-        return []
-    if req.b('removeLicenses') is True or str(req.b('removeLicenses')).lower() == 'true':
-        user['assignedLicenses'] = []
-        return ['Successfully set licenses for %s. It may take 2-5 minutes before the changes become visible.' % user['userPrincipalName']]
-    wanted = [label_value(item) for item in req.b('licenses') or []]
-    current = [lic['skuId'] for lic in user['assignedLicenses']]
-    if ','.join(current) == ','.join(wanted) and req.b('removeLicenses') is False:
-        return ['Success. User license is already correct.']
-    failure = _set_licences(tenant, user, wanted)
-    if failure:
-        return ['Failed to assign licenses for user %s: %s' % (user['userPrincipalName'], failure)]
-    return ['Successfully set licenses for %s. It may take 2-5 minutes before the changes become visible.' % user['userPrincipalName']]
+def run_scheduled_command(state, name, tenant_filter, params):
+    """The scheduler's hook for New-CIPPUserTask / Set-CIPPUser tasks: run the stored UserObj, return the result lines.
 
+    A failed user creation makes New-CIPPUserTask throw, so the task ends Failed."""
+    from .handlers_exchange import CippError  # pylint: disable=import-outside-toplevel
+    body = ci(params.get('UserObj') or params.get('userobj') or {})
+    tenant = state.resolve_tenant(label_value(body.get('tenantFilter')) or tenant_filter)
+    if tenant is None:
+        raise CippError(not_managed(tenant_filter))
+    if name == 'New-CIPPUserTask':
+        status, response = add_user_core(state, tenant, body)
+        if status != 200:
+            raise CippError(response['Results'][0])
+        return list(response['Results'])
+    return edit_user_core(state, tenant, body)
+
+
+# ------------------------------------------------------------------------------------------------ other user writes
 
 @endpoint('ExecDisableUser', 'Identity.User.ReadWrite', write=True)
 def exec_disable_user(req):
     ident = req.qb('ID')
-    enable = convert_to_bool(req.qb('Enable'))  # missing means false: disable (quirk 9)
+    enable = convert_to_bool(req.qb('Enable'))  # missing means false: disable (quirk 9); outside the try, so a bad value is a 500 text
     with req.state.lock:
-        tenant = tenant_of(req)
-        user = tenant.find_user(ident) if tenant else None
+        tenant = req.state.resolve_tenant(label_value(req.qb('tenantFilter')))
+        if tenant is None:
+            return results('Failed to set sign-in state for %s. Error: %s' % (text(ident), not_managed(req.qb('tenantFilter'))), 500)
+        user = tenant.find_user(ident)
         if user is None:
-            return results('Failed to set sign-in state for %s. Error: %s' % (ident, GRAPH_NOT_FOUND % ident), 500)
-        user['accountEnabled'] = enable
+            return results('Failed to set sign-in state for %s. Error: %s' % (text(ident), GRAPH_NOT_FOUND % text(ident)), 500)
+        user['accountEnabled'] = enable  # the PATCH goes through even for synced users; the warning comes after it
         if user.get('onPremisesSyncEnabled'):
             return results('Failed to set sign-in state for %s. Error: WARNING: User %s is AD Sync enabled. Please enable/disable in the '
-                           'local AD.' % (ident, ident), 500)
-        return results('Successfully set account enabled state to %s for %s' % (ps_bool_text(enable), ident))
+                           'local AD.' % (text(ident), text(ident)), 500)
+        return results('Successfully set account enabled state to %s for %s' % (ps_bool_text(enable), text(ident)))
 
 
 @endpoint('RemoveUser', 'Identity.User.ReadWrite', write=True)
 def remove_user(req):
     ident, upn = req.qb('ID'), req.qb('userPrincipalName')
-    if not ident:
-        return Response.empty()
+    if is_blank(ident):
+        return Response.empty()  # the handler calls `exit` (CONTRACT 5.18)
     suffix = " and Username: '%s'" % upn if upn else ''
     with req.state.lock:
-        tenant = tenant_of(req)
+        tenant = req.state.resolve_tenant(label_value(req.qb('tenantFilter')))
         user = tenant.find_user(ident) if tenant else None
         if user is None:
-            return results("Failed to delete user with ID: '%s'. Error: %s%s" % (ident, GRAPH_NOT_FOUND % ident, suffix), 500)
-        del tenant.users[user['id']]
-        for group in tenant.groups.values():
-            if user['id'] in group['_members']:
-                group['_members'].remove(user['id'])
-        user['deletedDateTime'] = iso(req.state.now())
-        user['_originalUpn'] = user['userPrincipalName']
-        user['userPrincipalName'] = user['id'].replace('-', '') + user['userPrincipalName']
-        tenant.deleted[user['id']] = user
+            reason = GRAPH_NOT_FOUND % ident if tenant else not_managed(req.qb('tenantFilter'))
+            return results("Failed to delete user with ID: '%s'. Error: %s%s" % (ident, reason, suffix), 500)
+        soft_delete(req.state, tenant, user)
         return results("Successfully deleted user with ID: '%s'%s" % (ident, suffix))
+
+
+def soft_delete(state, tenant, user):
+    """Graph DELETE /users/{id}: into deleted items for 30 days, out of every group, no longer anyone's manager."""
+    del tenant.users[user['id']]
+    for group in tenant.groups.values():
+        for key in ('_members', '_owners'):
+            if user['id'] in group[key]:
+                group[key].remove(user['id'])
+    for other in tenant.users.values():
+        if other.get('_managerId') == user['id']:
+            other['_managerId'] = None
+    user['deletedDateTime'] = iso(state.now())
+    user['_originalUpn'] = user['userPrincipalName']
+    user['userPrincipalName'] = user['id'].replace('-', '') + user['userPrincipalName']
+    tenant.deleted[user['id']] = user
+
+
+def _deleted_item_suffix(req):
+    parts = []
+    if req.b('userPrincipalName'):
+        parts.append(" User Principal Name: '%s'" % req.b('userPrincipalName'))
+    if req.b('displayName'):
+        parts.append(" Display Name: '%s'" % req.b('displayName'))
+    return ''.join(parts)
 
 
 @endpoint('ExecRestoreDeleted', 'Tenant.Directory.ReadWrite', write=True)
 def exec_restore_deleted(req):
-    ident = req.qb('ID')
-    extra = ''.join(part for part in (" User Principal Name: '%s'" % req.b('userPrincipalName') if req.b('userPrincipalName') else '',
-                                      " Display Name: '%s'" % req.b('displayName') if req.b('displayName') else ''))
+    ident, extra = text(req.qb('ID')), _deleted_item_suffix(req)
     with req.state.lock:
-        tenant = tenant_of(req)
-        item = tenant.deleted.pop(str(ident), None) if tenant else None
+        tenant = req.state.resolve_tenant(label_value(req.qb('tenantFilter')))
+        item = tenant.deleted.get(ident.lower()) if tenant else None
         if item is None:
-            return results("Failed to restore deleted item with ID: '%s'%s Error: %s" % (ident, extra, GRAPH_NOT_FOUND % ident), 500)
+            reason = GRAPH_NOT_FOUND % ident if tenant else not_managed(req.qb('tenantFilter'))
+            return results("Failed to restore deleted item with ID: '%s'%s Error: %s" % (ident, extra, reason), 500)
+        original = item.get('_originalUpn') or item['userPrincipalName'][32:]
+        if tenant.find_user(original) is not None:
+            return results("Failed to restore deleted item with ID: '%s'%s Error: %s" % (ident, extra, UPN_EXISTS), 500)
+        del tenant.deleted[item['id']]
         item['deletedDateTime'] = None
-        item['userPrincipalName'] = item.pop('_originalUpn', item['userPrincipalName'][32:])
+        item['userPrincipalName'] = original
+        item.pop('_originalUpn', None)
         tenant.users[item['id']] = item
         return results("Successfully restored deleted item with ID: '%s'%s" % (ident, extra))
 
 
 @endpoint('RemoveDeletedObject', 'Tenant.Directory.ReadWrite', write=True)
 def remove_deleted_object(req):
-    ident = req.qb('ID')
+    ident, extra = text(req.qb('ID')), _deleted_item_suffix(req)
     with req.state.lock:
-        tenant = tenant_of(req)
-        item = tenant.deleted.pop(str(ident), None) if tenant else None
+        tenant = req.state.resolve_tenant(label_value(req.qb('tenantFilter')))
+        item = tenant.deleted.pop(ident.lower(), None) if tenant else None
         if item is None:
-            return results("Failed to permanently delete item with ID: '%s'. Error: %s" % (ident, GRAPH_NOT_FOUND % ident), 500)
-        return results("Successfully permanently deleted item with ID: '%s'" % ident)
+            reason = GRAPH_NOT_FOUND % ident if tenant else not_managed(req.qb('tenantFilter'))
+            return results("Failed to permanently delete item with ID: '%s'%s Error: %s" % (ident, extra, reason), 500)
+        return results("Successfully permanently deleted item with ID: '%s'%s" % (ident, extra))
+
+
+# ------------------------------------------------------------------------------------------------ EditGroup
+
+def _resolve_member(tenant, member):
+    """AddMember items are {value: objectId} or bare UPN strings (resolved with GET users/{upn})."""
+    return tenant.find_user(label_value(member))
+
+
+def _member_name(member, user):
+    if user is not None:
+        return user['userPrincipalName']
+    if isinstance(member, dict):
+        return text((member.get('addedFields') or {}).get('userPrincipalName') or member.get('label') or member.get('value'))
+    return text(member)
+
+
+def _edit_group_members(tenant, group, body, name):
+    lines = []
+    for member in body.get('AddMember') or []:
+        user = _resolve_member(tenant, member)
+        error = GRAPH_NOT_FOUND % text(label_value(member)) if user is None else add_member(tenant, group, user)
+        lines.append('Error - %s' % error if error else 'Success - Added member %s to %s group' % (user['userPrincipalName'], name))
+    for member in body.get('RemoveMember') or []:
+        user = tenant.users.get(text(label_value(member)).lower()) if not exo_group(group) else _resolve_member(tenant, member)
+        error = GRAPH_NOT_FOUND % text(label_value(member)) if user is None else remove_member(group, user)
+        lines.append('Error - %s' % error if error else 'Success - Removed member %s from %s group' % (_member_name(member, user), name))
+    return lines
+
+
+def _edit_group_owners(tenant, group, body, name):
+    lines = []
+    for owner in body.get('AddOwner') or []:
+        user = _resolve_member(tenant, owner)
+        if user is None:
+            lines.append('Error - %s' % GRAPH_NOT_FOUND % text(label_value(owner)))
+        elif user['id'] in group['_owners']:
+            lines.append("Error - One or more added object references already exist for the following modified properties: 'owners'.")
+        else:
+            group['_owners'].append(user['id'])
+            lines.append('Success - Added owner %s to %s group' % (user['userPrincipalName'], name))
+    for owner in body.get('RemoveOwner') or []:
+        user = _resolve_member(tenant, owner)
+        if user is None or user['id'] not in group['_owners']:
+            lines.append('Error - %s' % GRAPH_NOT_FOUND % text(label_value(owner)))
+        elif len(group['_owners']) == 1:
+            lines.append('Error - The group must have at least one owner.')
+        else:
+            group['_owners'].remove(user['id'])
+            lines.append('Success - Removed owner %s from %s group' % (user['userPrincipalName'], name))
+    return lines
+
+
+def _edit_group_properties(group, body, name):
+    changes = dict((key, body.get(key)) for key in ('displayName', 'description', 'mailNickname') if not is_blank(body.get(key)))
+    changes = dict((key, value) for key, value in changes.items() if group.get(key) != value)
+    if not is_blank(body.get('membershipRules')):
+        changes['membershipRule'] = body.get('membershipRules')
+    if not changes:
+        return []
+    if exo_group(group):
+        return ['Error - %s' % MAIL_GROUP_VIA_GRAPH]
+    group.update(changes)
+    return ['Success - Edited group properties for %s group' % name]
 
 
 @endpoint('EditGroup', 'Identity.Group.ReadWrite', write=True)
 def edit_group(req):
-    group_ref = label_value(req.b('groupId'))
+    body = body_dict(req)
+    group_ref = label_value(body.get('groupId'))
     with req.state.lock:
-        tenant = req.state.resolve_tenant(label_value(req.b('tenantFilter') or req.b('tenantId')))
-        group = tenant.groups.get(str(group_ref)) if tenant else None
+        tenant = req.state.resolve_tenant(label_value(body.get('tenantFilter') or body.get('tenantId')))
+        if tenant is None:
+            return Response.text(not_managed(body.get('tenantFilter') or body.get('tenantId')), 500)
+        group = tenant.groups.get(text(group_ref).lower())
         if group is None:
-            return Response.text(GRAPH_NOT_FOUND % group_ref, 500)  # the lookup is outside any try (CONTRACT 6.1)
-        name = group['displayName']
-        lines = []
-        if group_kind(group) in ('distribution', 'mailsecurity') and (req.b('displayName') or req.b('description')):
-            lines.append('Error - Cannot Update a mail-enabled security groups and or distribution list.')
-        for member in req.b('AddMember') or []:
-            user = tenant.find_user(label_value(member))
-            if user is None:
-                lines.append('Error - %s' % GRAPH_NOT_FOUND % label_value(member))
-            elif user['id'] in group['_members']:
-                lines.append('Error - This user is already a member of this group.')
-            elif 'DynamicMembership' in group.get('groupTypes', []):
-                lines.append('Error - Insufficient privileges to complete the operation.')
-            else:
-                group['_members'].append(user['id'])
-                lines.append('Success - Added member %s to %s group' % (user['userPrincipalName'], name))
-        for member in req.b('RemoveMember') or []:
-            user = tenant.find_user(label_value(member))
-            if user is None or user['id'] not in group['_members']:
-                lines.append("Error - One or more removed object references do not exist for the following modified properties: 'members'.")
-            else:
-                group['_members'].remove(user['id'])
-                lines.append('Success - Removed member %s from %s group' % (user['userPrincipalName'], name))
-        for owner in req.b('AddOwner') or []:
-            user = tenant.find_user(label_value(owner))
-            if user and user['id'] not in group['_owners']:
-                group['_owners'].append(user['id'])
-                lines.append('Success - Added owner %s to %s group' % (user['userPrincipalName'], name))
-        for owner in req.b('RemoveOwner') or []:
-            user = tenant.find_user(label_value(owner))
-            if user and user['id'] in group['_owners']:
-                if len(group['_owners']) == 1:
-                    lines.append('Error - The group must have at least one owner.')
-                else:
-                    group['_owners'].remove(user['id'])
-                    lines.append('Success - Removed owner %s from %s group' % (user['userPrincipalName'], name))
+            return Response.text(GRAPH_NOT_FOUND % text(group_ref), 500)  # the lookup is outside any try (CONTRACT 6.1)
+        label = body.get('groupId').get('label') if isinstance(body.get('groupId'), dict) else None
+        name = text(body.get('groupName') or label) or group['displayName']
+        lines = _edit_group_properties(group, body, name)
+        lines.extend(_edit_group_members(tenant, group, body, name))
+        lines.extend(_edit_group_owners(tenant, group, body, name))
         return results(lines)
+
+
+# ------------------------------------------------------------------------------------------------ ExecBulkLicense
+
+def _bulk_licence_user(state, tenant, item, user):
+    current = [lic['skuId'] for lic in user['assignedLicenses']]
+    operation = text(item.get('LicenseOperation') or 'Add').lower()
+    adds = _sku_values(item.get('Licenses')) if operation in ('add', 'replace') else []
+    if operation == 'remove':
+        removes = current if ps_bool(item.get('RemoveAllLicenses')) else _sku_values(item.get('LicensesToRemove'))
+    elif operation == 'replace':
+        removes = current if ps_bool(item.get('ReplaceAllLicenses')) else _sku_values(item.get('LicensesToReplace'))
+    else:
+        removes = []
+    removes = [sku for sku in removes if sku in current and sku not in adds]  # only what the user has (CONTRACT 5.28)
+    adds = [sku for sku in adds if sku not in current]
+    if not adds and not removes:
+        return 'No license changes needed for user %s' % user['userPrincipalName']
+    return assign_licences(state, tenant, user, adds, removes, user['userPrincipalName'])
 
 
 @endpoint('ExecBulkLicense', 'Identity.User.ReadWrite', write=True)
@@ -928,33 +1573,17 @@ def exec_bulk_license(req):
     items = req.body if isinstance(req.body, list) else [req.body] if isinstance(req.body, dict) else []
     lines = []
     with req.state.lock:
-        for item in items:
-            tenant = req.state.resolve_tenant(label_value(item.get('tenantFilter')))
+        for item in (i for i in items if isinstance(i, dict)):
+            tenant_filter = label_value(item.get('tenantFilter'))
+            tenant = req.state.resolve_tenant(tenant_filter)
+            if tenant is None:
+                # The user lookup for the whole tenant batch fails (CONTRACT 5.28).
+                return results(['Failed to process bulk license operation for tenant %s: %s' % (text(tenant_filter), not_managed(tenant_filter))], 400)
             ids = item.get('userIds')
             for user_id in ids if isinstance(ids, list) else [ids]:
-                user = tenant.find_user(user_id) if tenant else None
+                user = tenant.find_user(user_id)
                 if user is None:
-                    lines.append('User %s not found in tenant %s' % (user_id, label_value(item.get('tenantFilter'))))
-                    continue
-                current = [lic['skuId'] for lic in user['assignedLicenses']]
-                operation = str(item.get('LicenseOperation') or 'Add').lower()
-                adds = [label_value(l) for l in item.get('Licenses') or []] if operation in ('add', 'replace') else []
-                if operation == 'remove':
-                    removes = current if item.get('RemoveAllLicenses') else [label_value(l) for l in item.get('LicensesToRemove') or []]
-                elif operation == 'replace':
-                    removes = current if item.get('ReplaceAllLicenses') else [label_value(l) for l in item.get('LicensesToReplace') or []]
+                    lines.append('User %s not found in tenant %s' % (text(user_id), text(tenant_filter)))
                 else:
-                    removes = []
-                removes = [sku for sku in removes if sku in current]  # only what the user has (CONTRACT 5.28)
-                adds = [sku for sku in adds if sku not in current]
-                if not adds and not removes:
-                    lines.append('No license changes needed for user %s' % user['userPrincipalName'])
-                    continue
-                failure = _set_licences(tenant, user, [sku for sku in current if sku not in removes] + adds)
-                if failure:
-                    lines.append('Failed to assign licenses for user %s: %s' % (user['userPrincipalName'], failure))
-                else:
-                    lines.append('Successfully set licenses for %s. It may take 2-5 minutes before the changes become visible.'
-                                 % user['userPrincipalName'])
+                    lines.append(_bulk_licence_user(req.state, tenant, item, user))
     return results(lines)
-

@@ -824,8 +824,8 @@ def exec_email_forward(req):
                 text = set_forwarding(req.state, req.b('tenantFilter'), username, disable=True)
         except CippError as exc:
             return results([str(exc)], 500)
-    # @($null) -> [] when Set-CIPPForwarding had nothing to do (no address given).
-    return results([text] if text is not None else [])
+    # Set-CIPPForwarding returns $null when no address was given; @($null) is a one-element array.
+    return results([text])
 
 
 def _ooo_messages(req):

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from . import handlers_exchange as exo
 from . import handlers_security as sec
 from .handlers_exchange import CippError, iso, text_or_none
-from .registry import CONTROL_HOOKS, ENDPOINTS, Request, Response, ci, endpoint, eq_true, label_value, ps_bool
+from .registry import CONTROL_HOOKS, Response, endpoint, eq_true, label_value, ps_bool
 
 OFFBOARDING = 'Invoke-CIPPOffboardingJob'
 TERMINAL_STATES = ('Completed', 'Failed')
@@ -370,28 +370,23 @@ def _recurrence_seconds(recurrence):
 
 
 def _run_generic(state, task):
-    """Push-ExecScheduledCommand for a non-orchestrated command."""
+    """Push-ExecScheduledCommand for a non-orchestrated command.
+
+    A command that throws does not fail the task: CIPP stores `Task Failed: {message}` as the result and still marks a
+    one-off task Completed (only the orchestrated offboarding job uses the Failed state for that)."""
     handler = TASK_COMMANDS.get(task.get('Command', '').lower())
-    params = task.get('Parameters') or {}
-    tenant_filter = task.get('Tenant')
     if handler is None:
         _set_state(state, task, 'Failed', 'Task Failed: The emulator does not implement the command %s.' % task.get('Command'))
         return
     try:
-        output = handler(state, tenant_filter, params)
+        output = handler(state, task.get('Tenant'), task.get('Parameters') or {})
     except CippError as exc:
         output = 'Task Failed: %s' % exc
-        _finish_generic(state, task, output, failed=True)
-        return
-    _finish_generic(state, task, output, failed=False)
+    _finish_generic(state, task, output)
 
 
-def _finish_generic(state, task, output, failed):
+def _finish_generic(state, task, output):
     """Store results as CIPP does: a string -> {"Results": s}; a list of strings -> [{"Results": s}, ...]."""
-    if failed:
-        recurring = _recurrence_seconds(task.get('Recurrence')) > 0
-        _set_state(state, task, 'Failed - Planned' if recurring else 'Failed', str(output))
-        return
     if not output:
         output = 'Task completed successfully'
     if isinstance(output, list):
@@ -489,24 +484,24 @@ def _cmd_remove_mfa(state, tenant_filter, params):
     return sec.remove_user_mfa(state, tenant_filter, _ci_get(params, 'UserPrincipalName'), _ci_get(params, 'MethodId'))
 
 
-def _directory_command(endpoint_name):
-    """Scheduled AddUser (New-CIPPUserTask) / EditUser (Set-CIPPUser): replay the stored request through the
-    directory handler, minus its `Scheduled` option, and report its result lines."""
+def _directory_command(command):
+    """Scheduled AddUser (New-CIPPUserTask) / EditUser (Set-CIPPUser): the directory module replays the stored
+    UserObj through `handlers_directory.run_scheduled_command(state, command, tenant_filter, params)`."""
     def run(state, tenant_filter, params):
-        spec = ENDPOINTS.get(endpoint_name.lower())
-        if spec is None:
-            raise CippError('The command behind %s is not available in this emulator.' % endpoint_name)
-        source = _ci_get(params, 'UserObj') or params
-        body = {k: v for k, v in source.items() if str(k).lower() != 'scheduled'}
-        if not _ci_get(body, 'tenantFilter') and tenant_filter:
-            body['tenantFilter'] = label_value(tenant_filter) if isinstance(tenant_filter, dict) else tenant_filter
-        answer = spec.func(Request('POST', '/api/%s' % spec.name, {}, ci({}), ci(body), state, None))
-        data = json.loads(answer.body) if answer.body else {}
-        lines = data.get('Results') if isinstance(data, dict) else data
-        if answer.status >= 400:
-            # New-CIPPUserTask throws a hashtable; the scheduler shows its type name, not its content.
-            raise CippError('System.Collections.Hashtable' if endpoint_name == 'AddUser' else _ps_string(lines))
-        return lines if isinstance(lines, list) else [lines]
+        try:
+            from . import handlers_directory  # pylint: disable=import-outside-toplevel
+        except ImportError:
+            handlers_directory = None
+        runner = getattr(handlers_directory, 'run_scheduled_command', None)
+        if runner is None:
+            raise CippError('The emulator cannot run %s tasks: handlers_directory.run_scheduled_command is missing.' % command)
+        try:
+            return runner(state, command, tenant_filter, params)
+        except CippError:
+            if command != 'New-CIPPUserTask':
+                raise
+            # New-CIPPUserTask throws a hashtable; the scheduler records its type name, not its content.
+            raise CippError('System.Collections.Hashtable') from None
     return run
 
 
@@ -522,8 +517,8 @@ TASK_COMMANDS = {
     'set-cipphidefromgal': _cmd_hide,
     'set-cippmailboxtype': _cmd_mailbox_type,
     'remove-cippusermfa': _cmd_remove_mfa,
-    'new-cippusertask': _directory_command('AddUser'),
-    'set-cippuser': _directory_command('EditUser'),
+    'new-cippusertask': _directory_command('New-CIPPUserTask'),
+    'set-cippuser': _directory_command('Set-CIPPUser'),
 }
 
 

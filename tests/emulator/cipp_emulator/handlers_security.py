@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 
 from .handlers_exchange import (CippError, find_mailbox, iso, parse_time, public, results, set_rule_state, tenant_for,
                                 text_or_none, visible_rules)
-from .registry import CONTROL_HOOKS, Response, convert_to_bool, endpoint, eq_true, label_value, ps_bool_text
+from .registry import CONTROL_HOOKS, ConvertBoolError, Response, convert_to_bool, endpoint, eq_true, label_value, ps_bool_text
 
 PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490'
 MFA_CONNECTOR_APP_ID = '981f26a1-7f43-403b-a875-f8b09b8cd720'
@@ -365,7 +365,7 @@ def list_per_user_mfa(req):
     user_ident = req.q('userId')
     try:
         all_users = convert_to_bool(req.q('allUsers'))
-    except Exception:  # pylint: disable=broad-except
+    except ConvertBoolError:
         # The handler wraps Convert.ToBoolean in its own try and falls back to false.
         all_users = False
     with req.state.lock:

@@ -11,6 +11,8 @@ CONTROL_HOOKS = {}      # control path (e.g. "scheduler/run") -> fn(state, body)
 
 
 class Endpoint:
+    """One CIPP HTTP function: canonical name, `.ROLE`, whether it writes, whether it needs no tenant, the handler."""
+
     def __init__(self, name, role, write, any_tenant, func):
         self.name = name
         self.role = role
@@ -69,6 +71,8 @@ def ci(value):
 
 
 class Request:
+    """What a handler sees: CIPP's `$Request.Query` / `$Request.Body`, plus the emulator state and the calling API client."""
+
     def __init__(self, method, path, headers, query, body, state, client):
         self.method = method
         self.path = path
@@ -96,18 +100,19 @@ class Request:
 
 
 class Response:
-    def __init__(self, status, body, content_type):
+    def __init__(self, status, body, content_type, headers=None):
         self.status = status
         self.body = body
         self.content_type = content_type
+        self.headers = dict(headers or {})  # extra response headers (e.g. Retry-After, WWW-Authenticate)
 
     @staticmethod
-    def json(obj, status=200):
-        return Response(status, json.dumps(obj, default=_json_default), 'application/json; charset=utf-8')
+    def json(obj, status=200, headers=None):
+        return Response(status, json.dumps(obj, default=_json_default), 'application/json; charset=utf-8', headers)
 
     @staticmethod
-    def text(text, status=200):
-        return Response(status, str(text), 'text/plain; charset=utf-8')
+    def text(text, status=200, headers=None):
+        return Response(status, str(text), 'text/plain; charset=utf-8', headers)
 
     @staticmethod
     def empty(status=200):

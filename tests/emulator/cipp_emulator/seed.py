@@ -1,109 +1,199 @@
 """Deterministic seed data: `default` (four realistic tenants) and `large:T:U` (T tenants of U users, for scale).
 
-Ids are uuid5 of stable names, random choices come from random.Random with a fixed seed, so every reset gives the
-same estate. Exchange and security data (mailboxes, rules, MFA, the compromised user) are added by seed_exchange.
+Ids are uuid5 of stable names and random choices come from random.Random with a fixed seed, so every reset gives the
+same estate. Times are relative to the moment the seed is built (rounded down to the hour): "the last 7 days of
+sign-ins" and "apps added this week" must stay recent whenever the tests run. Exchange and security data
+(mailboxes, rules, MFA, the compromised user) are added afterwards by seed_exchange.
 """
 
+import functools
 import random
+import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
 from .state import State, TenantState
 
 NAMESPACE = uuid.UUID('6b1d4c2e-9a55-4d3c-8f1e-3c1a2b0e7d10')
-BASE_TIME = datetime(2026, 11, 1, 9, 0, 0, tzinfo=timezone.utc)
+RNG_SEED = 20261122
 
 FIRST = ['Anna', 'Ben', 'Chloe', 'Daan', 'Emma', 'Finn', 'Grace', 'Hugo', 'Isla', 'Jack', 'Kim', 'Liam', 'Mia', 'Noah', 'Olivia',
          'Piet', 'Quinn', 'Ruby', 'Sam', 'Tess', 'Umar', 'Vera', 'Wout', 'Xena', 'Yara', 'Zoe', 'Aisha', 'Bram', 'Carmen',
-         'Dmitri', 'Elif', 'Fatima', 'Goran', 'Hana', 'Ivan', 'Jade', "Liam O'Brien"]
+         'Dmitri', 'Elif', 'Fatima', 'Goran', 'Hana', 'Ivan', 'Jade', 'Siobhan']
 LAST = ['Jansen', 'Smith', 'de Vries', 'Brown', 'Bakker', 'Wilson', 'Visser', 'Taylor', 'Smit', 'Evans', 'Meijer', 'Walker',
-        'Mulder', 'Hughes', 'Bos', 'Clarke', 'Peters', 'Hall', 'Hendriks', 'Young', 'Dekker', 'King', 'Dijkstra', 'Wright']
+        'Mulder', 'Hughes', 'Bos', 'Clarke', 'Peters', 'Hall', 'Hendriks', 'Young', 'Dekker', 'King', 'Dijkstra', "O'Brien"]
 TITLES = ['Accountant', 'Sales Manager', 'Engineer', 'Consultant', 'Office Manager', 'Support Specialist', 'Designer',
           'Project Manager', 'HR Advisor', 'Marketing Lead', None]
 DEPARTMENTS = ['Finance', 'Sales', 'Engineering', 'Consulting', 'Operations', 'Support', 'Marketing', 'HR', None]
-CITIES = [('Amsterdam', 'Netherlands', 'NL', '1011 AB'), ('London', 'United Kingdom', 'GB', 'EC1A 1BB'),
-          ('Seattle', 'United States', 'US', '98101'), ('Berlin', 'Germany', 'DE', '10115'), ('Antwerp', 'Belgium', 'BE', '2000')]
+# city, country, usage location, postal code, state
+CITIES = [('Amsterdam', 'Netherlands', 'NL', '1011 AB', 'Noord-Holland'), ('London', 'United Kingdom', 'GB', 'EC1A 1BB', None),
+          ('Seattle', 'United States', 'US', '98101', 'WA'), ('Berlin', 'Germany', 'DE', '10115', 'Berlin'),
+          ('Antwerp', 'Belgium', 'BE', '2000', 'Antwerpen')]
 
+# skuId, skuPartNumber, friendly name, service plans (id, name, service)
 SKUS = [
-    ('cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46', 'SPB', 'Microsoft 365 Business Premium'),
-    ('f245ecc8-75af-4f8e-b61f-27d8114de5f3', 'O365_BUSINESS_PREMIUM', 'Microsoft 365 Business Standard'),
-    ('3b555118-da6a-4418-894f-7df1e2096870', 'O365_BUSINESS_ESSENTIALS', 'Microsoft 365 Business Basic'),
-    ('4b9405b0-7788-4568-add1-99614e613b69', 'EXCHANGESTANDARD', 'Exchange Online (Plan 1)'),
+    ('cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46', 'SPB', 'Microsoft 365 Business Premium',
+     [('9aaf7827-d63c-4b61-89c3-182f06f82e5c', 'EXCHANGE_S_STANDARD', 'exchange'), ('8c098270-9dd4-4350-9b30-ba4703f3b36b', 'ADALLOM_S_O365', 'Adallom'),
+      ('41781fb2-bc02-4b7c-bd55-b576c07bb09d', 'AAD_PREMIUM', 'AADPremiumService')]),
+    ('f245ecc8-75af-4f8e-b61f-27d8114de5f3', 'O365_BUSINESS_PREMIUM', 'Microsoft 365 Business Standard',
+     [('9aaf7827-d63c-4b61-89c3-182f06f82e5c', 'EXCHANGE_S_STANDARD', 'exchange'),
+      ('5dbe027f-2339-4123-9542-606e4d348a72', 'SHAREPOINTSTANDARD', 'SharePoint')]),
+    ('3b555118-da6a-4418-894f-7df1e2096870', 'O365_BUSINESS_ESSENTIALS', 'Microsoft 365 Business Basic',
+     [('9aaf7827-d63c-4b61-89c3-182f06f82e5c', 'EXCHANGE_S_STANDARD', 'exchange')]),
+    ('4b9405b0-7788-4568-add1-99614e613b69', 'EXCHANGESTANDARD', 'Exchange Online (Plan 1)',
+     [('9aaf7827-d63c-4b61-89c3-182f06f82e5c', 'EXCHANGE_S_STANDARD', 'exchange')]),
 ]
+SKU_BY_ID = dict((sku[0], sku) for sku in SKUS)
+SPB, STANDARD, BASIC, EXO1 = (sku[0] for sku in SKUS)
 
 DEFAULT_TENANTS = [
     # display name, default domain, initial domain prefix, extra verified domains, relationship, user count
-    ('Contoso Ltd', 'contoso.com', 'contoso', ['contoso.co.uk'], 'granularDelegatedAdminPrivileges', 36),
+    ('Contoso Ltd', 'contoso.com', 'contoso', ['contoso.co.uk'], 'granularDelegatedAdminPrivileges', 34),
     ('Fabrikam BV', 'fabrikam.onmicrosoft.com', 'fabrikam', [], 'granularDelegatedAdminPrivileges', 28),
     ('Northwind Traders', 'northwindtraders.nl', 'northwind', [], 'directTenant', 30),
     ('Tailspin Toys', 'tailspintoys.onmicrosoft.com', 'tailspin', [], 'granularDelegatedAdminPrivileges', 25),
 ]
+
+# Sign-in defaults: every property Graph's beta signIn carries (shapes/ListSignIns.json), one realistic value each.
+SIGNIN_DEFAULTS = {
+    'additionalDetails': None, 'agent': {'agentSubjectParentId': '', 'agentSubjectType': 'notAgentic', 'agentType': 'notAgentic',
+                                         'parentAppId': ''},
+    'appliedConditionalAccessPolicies': [{
+        'authenticationStrength': None, 'conditionsNotSatisfied': 'none', 'conditionsSatisfied': 'application,users',
+        'displayName': 'Require MFA for all users', 'enforcedGrantControls': ['Mfa'], 'enforcedSessionControls': [],
+        'excludeRulesSatisfied': [], 'id': '8d0f4f2a-3c39-4d8e-9c51-0b7f3a9d1e21', 'includeRulesSatisfied': [],
+        'result': 'notApplied', 'sessionControlsNotSatisfied': []}],
+    'appliedEventListeners': [], 'appOwnerTenantId': 'f8cdef31-a31e-4b4a-93e4-5f571e91255a', 'authenticationAppDeviceDetails': None,
+    'authenticationAppPolicyEvaluationDetails': [],
+    'authenticationContextClassReferences': [{'detail': 'required', 'id': 'urn:user:registersecurityinfo'}],
+    'authenticationDetails': [{'authenticationMethod': 'Password', 'authenticationMethodDetail': 'Password in the cloud',
+                               'authenticationStepDateTime': None, 'authenticationStepRequirement': 'Primary authentication',
+                               'authenticationStepResultDetail': 'Correct password', 'succeeded': True}],
+    'authenticationMethodsUsed': [], 'authenticationProcessingDetails': [{'key': 'Legacy TLS (TLS 1.0, 1.1, 3DES)', 'value': 'False'}],
+    'authenticationProtocol': 'none', 'authenticationRequirement': 'singleFactorAuthentication',
+    'authenticationRequirementPolicies': [{'detail': 'Conditional Access', 'requirementProvider': 'request'}],
+    'autonomousSystemNumber': 1136, 'clientAppUsed': 'Browser', 'clientCredentialType': 'none',
+    'conditionalAccessAudiences': ['00000002-0000-0ff1-ce00-000000000000'], 'conditionalAccessStatus': 'notApplied',
+    'correlationId': '', 'crossTenantAccessType': 'none',
+    'deviceDetail': {'browser': 'Edge 131.0.0', 'deviceId': '', 'displayName': '', 'isCompliant': False, 'isManaged': False,
+                     'operatingSystem': 'Windows10', 'trustType': None},
+    'federatedCredentialId': None, 'flaggedForReview': False, 'globalSecureAccessIpAddress': '', 'homeTenantId': '',
+    'homeTenantName': '', 'incomingTokenType': 'none', 'ipAddressFromResourceProvider': None, 'isInteractive': True,
+    'isTenantRestricted': False, 'isThroughGlobalSecureAccess': False,
+    'managedServiceIdentity': {'associatedResourceId': None, 'federatedTokenId': None, 'federatedTokenIssuer': None, 'msiType': 'none'},
+    'mfaDetail': None, 'networkLocationDetails': [{'networkNames': [], 'networkType': 'trustedNamedLocation'}], 'originalRequestId': '',
+    'originalTransferMethod': 'none', 'privateLinkDetails': {'policyId': '', 'policyName': '', 'policyTenantId': None, 'resourceId': ''},
+    'processingTimeInMilliseconds': 120, 'resourceDisplayName': 'Office 365 Exchange Online',
+    'resourceId': '00000002-0000-0ff1-ce00-000000000000', 'resourceOwnerTenantId': '', 'resourceServicePrincipalId': '',
+    'resourceTenantId': '', 'riskDetail': 'none', 'riskEventTypes_v2': [], 'riskLevelAggregated': 'none',
+    'riskLevelDuringSignIn': 'none', 'riskState': 'none', 'servicePrincipalCredentialKeyId': None,
+    'servicePrincipalCredentialThumbprint': '', 'servicePrincipalId': '', 'servicePrincipalName': None, 'sessionId': '',
+    'sessionLifetimePolicies': [{'detail': 'The user was required to sign in again',
+                                 'expirationRequirement': 'rememberMultifactorAuthenticationOnTrustedDevices'}],
+    'signInEventTypes': ['interactiveUser'], 'signInIdentifier': '', 'signInIdentifierType': None, 'signInTokenProtectionStatus': 'none',
+    'tokenIssuerName': '', 'tokenIssuerType': 'AzureAD', 'tokenProtectionStatusDetails': {'signInSessionStatus': 'unbound',
+                                                                                          'signInSessionStatusCode': 0},
+    'uniqueTokenIdentifier': '', 'userAgent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Edg/131.0.0.0',
+    'userType': 'member',
+}
+# Where sign-ins come from: mostly the office, now and then somewhere a tenant's users never are.
+HOME_LOCATIONS = [('Amsterdam', 'Noord-Holland', 'NL', '81.204.'), ('London', 'England', 'GB', '86.12.')]
+UNUSUAL_LOCATIONS = [('Lagos', 'Lagos', 'NG', '102.89.'), ('Sao Paulo', 'Sao Paulo', 'BR', '177.71.')]
 
 
 def uid(*parts):
     return str(uuid.uuid5(NAMESPACE, ':'.join(str(part) for part in parts)))
 
 
+@functools.lru_cache(maxsize=4096)
 def iso(moment):
-    return moment.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    """ISO-8601 UTC text (cached: the large seed formats the same few hundred moments tens of thousands of times)."""
+    moment = moment.astimezone(timezone.utc)
+    return '%04d-%02d-%02dT%02d:%02d:%02dZ' % (moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second)
 
 
-def tenant_row(display_name, default_domain, initial_domain, relationship, rng, customer_id=None):
-    customer_id = customer_id or uid('tenant', initial_domain)
-    refreshed = BASE_TIME - timedelta(hours=rng.randint(1, 48))
+def anchor_time(epoch=None):
+    """The seed's "now": the current hour, so a reset within the hour rebuilds exactly the same estate."""
+    epoch = time.time() if epoch is None else epoch
+    return datetime.fromtimestamp(int(epoch // 3600) * 3600, timezone.utc)
+
+
+def tenant_row(display_name, default_domain, initial_domain, relationship, rng, anchor):
+    customer_id = uid('tenant', initial_domain)
+    refreshed = anchor - timedelta(hours=rng.randint(1, 48))
+    direct = relationship == 'directTenant'
     return {
         'PartitionKey': 'Tenants', 'RowKey': customer_id, 'customerId': customer_id, 'displayName': display_name,
-        'defaultDomainName': default_domain, 'initialDomainName': initial_domain,
-        'delegatedPrivilegeStatus': relationship,
-        'relationshipEnd': iso(BASE_TIME + timedelta(days=rng.randint(60, 700))),
-        'relationshipCount': 1 if relationship != 'directTenant' else 0, 'hasAutoExtend': relationship != 'directTenant',
+        'defaultDomainName': default_domain, 'initialDomainName': initial_domain, 'delegatedPrivilegeStatus': relationship,
+        'relationshipEnd': iso(anchor + timedelta(days=rng.randint(60, 700))) if not direct else iso(datetime(9999, 12, 31, tzinfo=timezone.utc)),
+        'relationshipCount': 0 if direct else rng.randint(1, 2), 'hasAutoExtend': not direct,
         'domains': '', 'Excluded': False, 'ExcludeUser': '', 'ExcludeDate': '', 'GraphErrorCount': 0, 'LastGraphError': '',
         'RequiresRefresh': False, 'LastRefresh': iso(refreshed), 'Timestamp': iso(refreshed + timedelta(minutes=5)),
-        'ETag': 'W/"datetime\'%s\'"' % iso(refreshed).replace(':', '%3A'),
+        'ETag': 'W/"datetime\'%s\'"' % iso(refreshed + timedelta(minutes=5)).replace(':', '%3A'),
         'SharepointAdminUrl': 'https://%s-admin.sharepoint.com' % initial_domain.split('.')[0],
-        'ComplianceUrl': 'https://compliance.microsoft.com/?tid=%s' % customer_id,
+        'ComplianceUrl': 'https://purview.microsoft.com/?tid=%s' % customer_id,
     }
 
 
 def domain_rows(default_domain, initial_domain, extra):
     rows = [{'id': initial_domain, 'isDefault': default_domain == initial_domain, 'isInitial': True, 'isVerified': True,
-             'authenticationType': 'Managed', 'supportedServices': ['Email', 'OfficeCommunicationsOnline']}]
+             'authenticationType': 'Managed', 'isAdminManaged': True, 'isRoot': True, 'passwordNotificationWindowInDays': 14,
+             'passwordValidityPeriodInDays': 2147483647, 'supportedServices': ['Email', 'OfficeCommunicationsOnline'], 'state': None}]
     for name in ([default_domain] if default_domain != initial_domain else []) + list(extra):
         rows.append({'id': name, 'isDefault': name == default_domain, 'isInitial': False, 'isVerified': True,
-                     'authenticationType': 'Managed', 'supportedServices': ['Email']})
+                     'authenticationType': 'Managed', 'isAdminManaged': True, 'isRoot': True, 'passwordNotificationWindowInDays': 14,
+                     'passwordValidityPeriodInDays': 2147483647, 'supportedServices': ['Email', 'OfficeCommunicationsOnline', 'Intune'],
+                     'state': None})
     return rows
 
 
+def license_plans(sku_ids, assigned_at):
+    """assignedPlans / provisionedPlans for a licence set (Graph derives them from the SKUs' service plans)."""
+    assigned, provisioned = [], []
+    for sku_id in sku_ids:
+        for plan_id, _name, service in SKU_BY_ID.get(sku_id, (None, None, None, []))[3]:
+            assigned.append({'assignedDateTime': assigned_at, 'capabilityStatus': 'Enabled', 'service': service, 'servicePlanId': plan_id})
+            provisioned.append({'capabilityStatus': 'Enabled', 'provisioningStatus': 'Success', 'service': service})
+    return assigned, provisioned
+
+
+def set_licenses(user, sku_ids, assigned_at):
+    """Replace a user's licences (and the plans Graph derives from them)."""
+    user['assignedLicenses'] = [{'disabledPlans': [], 'skuId': sku_id} for sku_id in sku_ids]
+    user['assignedPlans'], user['provisionedPlans'] = license_plans(sku_ids, assigned_at)
+
+
 def new_user(tenant, upn, display_name, given=None, surname=None, created=None, **fields):
-    """A Graph user with every key CIPP's ListUsers returns (shapes/ListUsers.json)."""
+    """A Graph user with every key CIPP's ListUsers returns (shapes/ListUsers.json), stored in ``tenant.users``."""
     user_id = fields.pop('id', None) or uid('user', tenant.customer_id, upn.lower())
-    created = created or BASE_TIME - timedelta(days=400)
-    nickname = upn.split('@')[0].replace('#ext#', '')
+    created = iso(created or anchor_time() - timedelta(days=400))
+    guest = '#ext#' in upn.lower()
+    nickname = upn.split('@')[0]  # guests keep the `#EXT#` in it, as Graph does
     user = {
         'id': user_id, 'accountEnabled': True, 'ageGroup': None, 'agentIdentityBlueprintId': None,
         'assignedLicenses': [], 'assignedPlans': [], 'authorizationInfo': {'certificateUserIds': []},
-        'businessPhones': [], 'city': None, 'cloudRealtimeCommunicationInfo': {'isSipEnabled': True}, 'companyName': None,
-        'consentProvidedForMinor': None, 'country': None, 'createdDateTime': iso(created), 'creationType': None,
+        'businessPhones': [], 'city': None, 'cloudRealtimeCommunicationInfo': {'isSipEnabled': not guest}, 'companyName': None,
+        'consentProvidedForMinor': None, 'country': None, 'createdDateTime': created, 'creationType': 'Invitation' if guest else None,
         'deletedDateTime': None, 'department': None, 'deviceKeys': [], 'displayName': display_name, 'employeeHireDate': None,
         'employeeId': None, 'employeeLeaveDateTime': None, 'employeeOrgData': None, 'employeeType': None,
         'externalUserConvertedOn': None, 'externalUserState': None, 'externalUserStateChangeDateTime': None, 'faxNumber': None,
         'givenName': given, 'identities': [{'signInType': 'userPrincipalName', 'issuer': tenant.row['initialDomainName'],
                                             'issuerAssignedId': upn}],
-        'identityParentId': None, 'imAddresses': upn, 'infoCatalogs': [], 'isLicenseReconciliationNeeded': False,
-        'isManagementRestricted': None, 'isResourceAccount': None, 'jobTitle': None, 'legalAgeGroupClassification': None,
-        'mail': upn if '#ext#' not in upn.lower() else None, 'mailNickname': nickname, 'mobilePhone': None, 'officeLocation': None,
-        'onPremisesDistinguishedName': None, 'onPremisesDomainName': None,
+        'identityParentId': None, 'imAddresses': [] if guest else [upn], 'infoCatalogs': [], 'isLicenseReconciliationNeeded': False,
+        'isManagementRestricted': None, 'isResourceAccount': None, 'jobTitle': None, 'lastPasswordChangeDateTime': created,
+        'legalAgeGroupClassification': None, 'mail': None if guest else upn, 'mailNickname': nickname, 'mobilePhone': None,
+        'officeLocation': None, 'onPremisesDistinguishedName': None, 'onPremisesDomainName': None,
         'onPremisesExtensionAttributes': dict(('extensionAttribute%d' % n, None) for n in range(1, 16)),
         'onPremisesImmutableId': None, 'onPremisesLastSyncDateTime': None, 'onPremisesObjectIdentifier': None,
         'onPremisesProvisioningErrors': [], 'onPremisesSamAccountName': None, 'onPremisesSecurityIdentifier': None,
         'onPremisesSipInfo': {'isSipEnabled': False, 'sipDeploymentLocation': None, 'sipPrimaryAddress': None},
         'onPremisesSyncEnabled': None, 'onPremisesUserPrincipalName': None, 'otherMails': [], 'passwordPolicies': None,
         'passwordProfile': None, 'postalCode': None, 'preferredDataLocation': None, 'preferredLanguage': 'en-US',
-        'provisionedPlans': [], 'proxyAddresses': ['SMTP:%s' % upn] if '#ext#' not in upn.lower() else [],
-        'refreshTokensValidFromDateTime': iso(created), 'securityIdentifier': 'S-1-12-1-%d' % int(user_id[:8], 16),
-        'serviceProvisioningErrors': [], 'showInAddressList': True, 'signInSessionsValidFromDateTime': iso(created),
+        'provisionedPlans': [], 'proxyAddresses': [] if guest else ['SMTP:%s' % upn],
+        'refreshTokensValidFromDateTime': created, 'securityIdentifier': 'S-1-12-1-%d' % int(user_id[:8], 16),
+        'serviceProvisioningErrors': [], 'showInAddressList': not guest, 'signInSessionsValidFromDateTime': created,
         'state': None, 'streetAddress': None, 'surname': surname, 'usageLocation': None, 'userPrincipalName': upn,
-        'userType': 'Member',
+        'userType': 'Guest' if guest else 'Member',
         '_password': 'Seed-%s!' % user_id[:8], '_forceChangePassword': False, '_managerId': None, '_perUserMfa': 'disabled',
         '_mfaMethods': None, '_sessionsRevokedAt': None, '_isAdmin': False, '_compromised': False, '_taps': [],
     }
@@ -112,21 +202,22 @@ def new_user(tenant, upn, display_name, given=None, surname=None, created=None, 
     return user
 
 
-def new_group(tenant, name, kind, members=(), owners=(), rule=None, role_assignable=False, synced=False):
-    """kind: m365 | security | mailsecurity | distribution."""
+def new_group(tenant, name, kind, members=(), owners=(), rule=None, role_assignable=False, synced=False, created=None):
+    """kind: m365 | security | mailsecurity | distribution (the four types CIPP's ListGroups tells apart)."""
     group_id = uid('group', tenant.customer_id, name)
     nickname = ''.join(ch for ch in name.lower() if ch.isalnum())
     mail_enabled = kind in ('m365', 'mailsecurity', 'distribution')
     group = {
-        'id': group_id, 'displayName': name, 'description': '%s group' % name, 'mail': '%s@%s' % (nickname, tenant.default_domain)
-        if mail_enabled else None, 'mailEnabled': mail_enabled, 'mailNickname': nickname,
-        'securityEnabled': kind in ('security', 'mailsecurity', 'm365'),
+        'id': group_id, 'displayName': name, 'description': '%s group' % name,
+        'mail': '%s@%s' % (nickname, tenant.default_domain) if mail_enabled else None, 'mailEnabled': mail_enabled,
+        'mailNickname': nickname, 'securityEnabled': kind in ('security', 'mailsecurity', 'm365'),
         'groupTypes': (['Unified'] if kind == 'm365' else []) + (['DynamicMembership'] if rule else []),
         'membershipRule': rule, 'membershipRuleProcessingState': 'On' if rule else None, 'isAssignableToRole': role_assignable,
         'onPremisesSyncEnabled': True if synced else None, 'onPremisesSamAccountName': nickname if synced else None,
-        'createdDateTime': iso(BASE_TIME - timedelta(days=300)), 'visibility': 'Private' if kind == 'm365' else None,
+        'createdDateTime': iso(created or anchor_time() - timedelta(days=300)), 'visibility': 'Private' if kind == 'm365' else None,
         'resourceProvisioningOptions': ['Team'] if kind == 'm365' else [], 'assignedLicenses': [],
         'licenseProcessingState': None, 'organizationId': tenant.customer_id,
+        'proxyAddresses': ['SMTP:%s@%s' % (nickname, tenant.default_domain)] if mail_enabled else [],
         '_kind': kind, '_members': list(members), '_owners': list(owners), '_assignedLicenses': [],
     }
     tenant.groups[group_id] = group
@@ -134,156 +225,234 @@ def new_group(tenant, name, kind, members=(), owners=(), rule=None, role_assigna
 
 
 def add_skus(tenant, rng, seat_plan):
-    """seat_plan: list of (sku index, total seats)."""
-    for index, total in seat_plan:
-        sku_id, part, name = SKUS[index]
+    """seat_plan: list of (skuId, total seats)."""
+    for sku_id, total in seat_plan:
+        _sku, part, name, _plans = SKU_BY_ID[sku_id]
         tenant.skus[sku_id] = {'skuId': sku_id, 'skuPartNumber': part, 'displayName': name,
                                'prepaidUnits': {'enabled': total, 'suspended': 0, 'warning': 0},
                                '_term': rng.choice(['Annual', 'Monthly']), '_subscriptionId': uid('sub', tenant.customer_id, part)}
 
 
-def consumed(tenant, sku_id):
-    return sum(1 for user in tenant.users.values() for lic in user['assignedLicenses'] if lic['skuId'] == sku_id)
+def _seat_plan(user_count):
+    """Business Premium with room to spare, Standard one seat short of full, Basic full, Exchange Plan 1 half used.
+    The slices say which licensable people (in order) get which SKU; everybody else licensed gets Business Premium."""
+    return [(SPB, user_count + 40), (STANDARD, 6), (BASIC, 3), (EXO1, 8)], [(STANDARD, 1, 6), (BASIC, 6, 9), (EXO1, 9, 13)]
 
 
-def assign(tenant, user, sku_id):
-    if consumed(tenant, sku_id) < tenant.skus[sku_id]['prepaidUnits']['enabled']:
-        user['assignedLicenses'].append({'disabledPlans': [], 'skuId': sku_id})
-
-
-def build_tenant(state, rng, display_name, default_domain, prefix, extra_domains, relationship, user_count, compact=False):
-    initial = '%s.onmicrosoft.com' % prefix
-    tenant = TenantState(tenant_row(display_name, default_domain, initial, relationship, rng))
-    tenant.domains = domain_rows(default_domain, initial, extra_domains)
-    state.add_tenant(tenant)
-    # Seats: plenty of SPB, Standard nearly full, Basic full, Exchange Plan 1 with a few left.
-    add_skus(tenant, rng, [(0, user_count + 40), (1, 6), (2, 3), (3, 10)])
-    sku_ids = [sku[0] for sku in SKUS]
-
-    people = []
-    used = set()
+def _people(tenant, user_count, default_domain, display_name, prefix, anchor):
+    people, used = [], set()
     for index in range(user_count):
         first, last = FIRST[(index * 7 + len(prefix)) % len(FIRST)], LAST[(index * 5 + len(prefix)) % len(LAST)]
-        nickname = '%s.%s' % (first.split()[0].lower().replace("'", ''), last.lower().replace(' ', ''))
+        nickname = '%s.%s' % (first.lower(), last.lower().replace(' ', ''))  # O'Brien keeps its apostrophe: valid, and a quoting test
         if nickname in used:
             nickname = '%s%d' % (nickname, index)
         used.add(nickname)
-        if "O'Brien" in first:
-            nickname = "liam.o'brien"
-        city, country, usage, postal = CITIES[index % len(CITIES)]
-        user = new_user(tenant, '%s@%s' % (nickname, default_domain), '%s %s' % (first, last), first.split()[0], last,
-                        created=BASE_TIME - timedelta(days=30 + index * 11),
+        city, country, usage, postal, region = CITIES[index % len(CITIES)]
+        upn = '%s@%s' % (nickname, default_domain)
+        user = new_user(tenant, upn, '%s %s' % (first, last), first, last, created=anchor - timedelta(days=30 + index * 11),
                         jobTitle=TITLES[index % len(TITLES)], department=DEPARTMENTS[index % len(DEPARTMENTS)],
-                        city=city, country=country, postalCode=postal, usageLocation=None if index % 9 == 8 else usage,
-                        companyName=display_name, businessPhones=['+31 20 555 %04d' % index] if index % 3 == 0 else [],
-                        mobilePhone='+31 6 5555 %04d' % index if index % 4 == 1 else None, officeLocation='HQ' if index % 5 == 0 else None)
-        people.append(user)
-        if user['usageLocation'] and index % 6 != 5:
-            assign(tenant, user, sku_ids[0] if index % 4 else rng.choice(sku_ids[:2]))
+                        city=city, country=country, postalCode=postal, state=region, streetAddress='%d Main Street' % (index + 1),
+                        usageLocation=None if index % 9 == 8 else usage, companyName=display_name,
+                        businessPhones=['+31 20 555 %04d' % index] if index % 3 == 0 else [],
+                        mobilePhone='+31 6 5555 %04d' % index if index % 4 == 1 else None, officeLocation='HQ' if index % 5 == 0 else None,
+                        employeeId='E%04d' % (index + 1) if index % 2 == 0 else None,
+                        employeeHireDate=iso(anchor - timedelta(days=30 + index * 11)) if index % 2 == 0 else None,
+                        lastPasswordChangeDateTime=iso(anchor - timedelta(days=(index * 13) % 120 + 1)))
+        if index % 7 == 3:  # an alias on the initial domain, as migrations leave behind
+            user['proxyAddresses'].append('smtp:%s@%s' % (nickname, tenant.row['initialDomainName']))
         if index % 11 == 10:
             user['accountEnabled'] = False
         user['_perUserMfa'] = ['disabled', 'enabled', 'enforced'][index % 3] if index % 2 else 'disabled'
+        people.append(user)
+    return people
 
-    # Fill the Basic SKU to the last seat, so "no free seat" can be met.
-    for user in [u for u in people if u['usageLocation']][:tenant.skus[sku_ids[2]]['prepaidUnits']['enabled']]:
-        assign(tenant, user, sku_ids[2])
 
-    # Admins, a break-glass account, AD-synced users, guests.
+def _license(tenant, people, user_count, anchor):
+    _plan, slices = _seat_plan(user_count)
+    licensable = [u for i, u in enumerate(people) if u['usageLocation'] and i % 6 != 5]
+    for position, user in enumerate(licensable):
+        sku_id = next((sku for sku, start, stop in slices if start <= position < stop), SPB)
+        set_licenses(user, [sku_id], iso(anchor - timedelta(days=200)))
+
+
+def _hierarchy(people):
+    """The first person runs the place; four team leads report to them; everybody else to one of the leads."""
+    leads = people[1:5]
+    for user in leads:
+        user['_managerId'] = people[0]['id']
+    for index, user in enumerate(people[5:]):
+        user['_managerId'] = leads[index % len(leads)]['id'] if leads else people[0]['id']
+
+
+def _special_accounts(tenant, people, initial, default_domain, anchor):
+    """Admins, AD-synced users and guests."""
     people[0]['_isAdmin'] = True
     people[0]['jobTitle'] = 'IT Manager'
-    breakglass = new_user(tenant, 'breakglass@%s' % initial, 'Break Glass', None, None, _isAdmin=True, usageLocation='NL')
+    breakglass = new_user(tenant, 'breakglass@%s' % initial, 'Break Glass', None, None, _isAdmin=True, usageLocation='NL',
+                          passwordPolicies='DisablePasswordExpiration', created=anchor - timedelta(days=900))
     for user in people[2:4]:
         user['onPremisesSyncEnabled'] = True
         user['onPremisesImmutableId'] = uid('immutable', user['id'])[:22] + '=='
         user['onPremisesDomainName'] = 'corp.%s' % default_domain
         user['onPremisesSamAccountName'] = user['mailNickname'][:20]
-        user['onPremisesLastSyncDateTime'] = iso(BASE_TIME - timedelta(minutes=40))
+        user['onPremisesLastSyncDateTime'] = iso(anchor - timedelta(minutes=40))
         user['onPremisesUserPrincipalName'] = user['userPrincipalName']
-    for number, (first, last, home) in enumerate([('Gita', 'Guest', 'partner.example'), ('Paul', 'Partner', 'supplier.example')]):
+        user['onPremisesDistinguishedName'] = 'CN=%s,OU=Users,DC=corp,DC=%s' % (user['displayName'], default_domain.replace('.', ',DC='))
+        user['onPremisesSecurityIdentifier'] = 'S-1-5-21-%d' % int(user['id'][:6], 16)
+    for number, (first, last, home) in enumerate([('Gita', 'Guest', 'partner.example'), ('Paul', 'Partner', 'supplier.example'),
+                                                  ('Rosa', 'Reviewer', 'auditors.example')][:3 if len(people) > 20 else 2]):
         external = '%s.%s_%s' % (first.lower(), last.lower(), home.replace('.', '_'))
-        new_user(tenant, '%s#EXT#@%s' % (external, initial), '%s %s' % (first, last), first, last, userType='Guest',
-                 externalUserState='Accepted', mail='%s.%s@%s' % (first.lower(), last.lower(), home),
-                 otherMails=['%s.%s@%s' % (first.lower(), last.lower(), home)], created=BASE_TIME - timedelta(days=60 + number))
-    # Managers: everybody reports to the admin, who reports to nobody.
-    for user in people[1:]:
-        user['_managerId'] = people[0]['id'] if not compact else None
+        address = '%s.%s@%s' % (first.lower(), last.lower(), home)
+        new_user(tenant, '%s#EXT#@%s' % (external, initial), '%s %s' % (first, last), first, last,
+                 externalUserState='Accepted', externalUserStateChangeDateTime=iso(anchor - timedelta(days=58 + number)),
+                 mail=address, otherMails=[address], proxyAddresses=['SMTP:%s' % address], created=anchor - timedelta(days=60 + number))
+    return breakglass
 
-    members = [user['id'] for user in people]
-    new_group(tenant, 'All Staff', 'security', members, [people[0]['id']], rule='user.accountEnabled -eq true')
-    new_group(tenant, 'Finance', 'security', [u['id'] for u in people if u['department'] == 'Finance'], [people[0]['id']])
-    new_group(tenant, 'Sales', 'm365', [u['id'] for u in people if u['department'] == 'Sales'], [people[0]['id']])
-    new_group(tenant, 'Engineering', 'security', [u['id'] for u in people if u['department'] == 'Engineering'], [people[0]['id']])
-    new_group(tenant, 'Project Phoenix', 'm365', members[:6], [people[1]['id']])
-    new_group(tenant, 'Office Announcements', 'distribution', members[:10], [people[0]['id']])
-    new_group(tenant, 'Mail Admins', 'mailsecurity', members[:2], [people[0]['id']])
-    new_group(tenant, 'Helpdesk Admins', 'security', [people[0]['id'], breakglass['id']], [people[0]['id']], role_assignable=True)
-    new_group(tenant, 'Legacy File Access', 'security', members[2:4], [], synced=True)
 
-    # Devices, sign-ins, deleted users, recent apps.
-    for number, user in enumerate(people[:min(len(people), 12)]):
+def _groups(tenant, people, breakglass):
+    ids = [user['id'] for user in people]
+    enabled = [user['id'] for user in people if user['accountEnabled']]
+    boss, lead = people[0]['id'], people[1]['id']
+    by_department = dict((dep, [u['id'] for u in people if u['department'] == dep]) for dep in ('Finance', 'Sales', 'Engineering'))
+    new_group(tenant, 'All Staff', 'security', enabled, [boss], rule='(user.accountEnabled -eq true) and (user.userType -eq "Member")')
+    new_group(tenant, 'Finance', 'security', by_department['Finance'], [boss])
+    new_group(tenant, 'Sales', 'm365', by_department['Sales'], [boss, lead])
+    new_group(tenant, 'Engineering', 'security', by_department['Engineering'], [boss])
+    new_group(tenant, 'Project Phoenix', 'm365', ids[:6], [lead])
+    new_group(tenant, 'Office Announcements', 'distribution', ids[:10], [boss])
+    new_group(tenant, 'Mail Admins', 'mailsecurity', ids[:2], [boss])
+    new_group(tenant, 'Helpdesk Admins', 'security', [boss, breakglass['id']], [boss], role_assignable=True)
+    new_group(tenant, 'Legacy File Access', 'security', ids[2:4], [], synced=True)
+    licensed = new_group(tenant, 'Licensing - Business Premium', 'security',
+                         [u['id'] for u in people[:8] if any(l['skuId'] == SPB for l in u['assignedLicenses'])], [boss])
+    licensed['_assignedLicenses'] = [SPB]
+    licensed['assignedLicenses'] = [{'disabledPlans': [], 'skuId': SPB}]
+    licensed['licenseProcessingState'] = {'state': 'ProcessingComplete'}
+
+
+def _devices(tenant, people, prefix, anchor, limit):
+    for number, user in enumerate(people[:limit]):
         tenant.devices[user['id']] = [{
-            'ID': uid('device', user['id']), 'accountEnabled': True, 'approximateLastSignInDateTime': iso(BASE_TIME - timedelta(hours=number)),
-            'createdDateTime': iso(BASE_TIME - timedelta(days=200)), 'deviceOwnership': 'Company', 'displayName': '%s-LT%02d' % (prefix.upper(), number),
-            'enrollmentType': 'AzureDomainJoined', 'isCompliant': number % 5 != 4, 'managementType': 'MDM', 'manufacturer': 'Lenovo',
-            'model': 'ThinkPad T14', 'operatingSystem': 'Windows', 'onPremisesSyncEnabled': False, 'operatingSystemVersion': '10.0.26100',
-            'trustType': 'AzureAd', 'EPMID': uid('intune', user['id'])}]
-    for number in range(0 if compact else 40):
-        user = people[number % len(people)]
-        city, country = ('Amsterdam', 'NL') if number % 7 else ('Lagos', 'NG')
-        tenant.signins.append(signin(tenant, user, BASE_TIME + timedelta(days=20) - timedelta(hours=number * 3), city, country,
-                                     number % 9 == 8))
+            'ID': uid('device', user['id']), 'accountEnabled': True,
+            'approximateLastSignInDateTime': iso(anchor - timedelta(hours=number * 5)), 'createdDateTime': iso(anchor - timedelta(days=200)),
+            'deviceOwnership': 'Company', 'displayName': '%s-LT%02d' % (prefix.upper()[:8], number), 'enrollmentType': 'AzureDomainJoined',
+            'isCompliant': number % 5 != 4, 'managementType': 'MDM', 'manufacturer': 'Lenovo' if number % 2 else 'Dell',
+            'model': 'ThinkPad T14' if number % 2 else 'Latitude 7440', 'operatingSystem': 'Windows', 'onPremisesSyncEnabled': False,
+            'operatingSystemVersion': '10.0.26100', 'trustType': 'AzureAd', 'EPMID': uid('intune', user['id'])}]
+
+
+def signin(tenant, user, moment, location, failed, number):
+    """A complete Graph signIn object (beta) for one sign-in."""
+    city, region, country, ip_prefix = location
+    row = dict(SIGNIN_DEFAULTS)
+    row.update({
+        'id': uid('signin', tenant.customer_id, number), 'createdDateTime': iso(moment), 'userId': user['id'],
+        'userPrincipalName': user['userPrincipalName'], 'userDisplayName': user['displayName'],
+        'appDisplayName': 'Office 365 Exchange Online' if number % 3 else 'Microsoft Teams',
+        'appId': '00000002-0000-0ff1-ce00-000000000000' if number % 3 else '1fec8e78-bce4-4aaf-ab1b-5451cc387264',
+        'ipAddress': '%s%d.%d' % (ip_prefix, number % 200 + 1, (number * 7) % 250 + 2),
+        'correlationId': uid('correlation', tenant.customer_id, number), 'originalRequestId': uid('request', tenant.customer_id, number),
+        'uniqueTokenIdentifier': uid('uti', tenant.customer_id, number)[:22], 'homeTenantId': tenant.customer_id,
+        'resourceTenantId': tenant.customer_id, 'signInIdentifier': user['userPrincipalName'],
+        'location': {'city': city, 'state': region, 'countryOrRegion': country,
+                     'geoCoordinates': {'altitude': None, 'latitude': 52.37 if country == 'NL' else 6.45, 'longitude': 4.89 if country == 'NL' else 3.39}},
+        'status': {'errorCode': 50126 if failed else 0,
+                   'failureReason': 'Error validating credentials due to invalid username or password.' if failed else 'Other.',
+                   'additionalDetails': 'The user didn\'t enter the right credentials.' if failed else None},
+    })
+    row['authenticationDetails'] = [dict(SIGNIN_DEFAULTS['authenticationDetails'][0], authenticationStepDateTime=iso(moment),
+                                         succeeded=not failed, authenticationStepResultDetail='Invalid password' if failed else 'Correct password')]
+    return row
+
+
+def _signins(tenant, people, anchor, count):
+    """`count` sign-ins spread over the last 7 days, newest first; every seventh from an unusual country, some failed."""
+    enabled = [user for user in people if user['accountEnabled']]
+    for number in range(count):
+        user = enabled[(number * 5) % len(enabled)]
+        unusual = number % 7 == 6
+        location = UNUSUAL_LOCATIONS[number % 2] if unusual else HOME_LOCATIONS[number % 2]
+        moment = anchor - timedelta(minutes=20 + number * (7 * 24 * 60 // max(count, 1)))
+        tenant.signins.append(signin(tenant, user, moment, location, number % 9 == 8, number))
+
+
+def _deleted(tenant, default_domain, anchor):
+    for days, name in ((5, 'Old Intern'), (12, 'Former Contractor')):
+        upn = '%s@%s' % (name.lower().replace(' ', '.'), default_domain)
+        gone = new_user(tenant, upn, name, name.split()[0], name.split()[1], created=anchor - timedelta(days=300))
+        del tenant.users[gone['id']]
+        gone['deletedDateTime'] = iso(anchor - timedelta(days=days))
+        gone['_originalUpn'] = upn
+        gone['userPrincipalName'] = gone['id'].replace('-', '') + upn  # Graph's prefix for soft-deleted users
+        tenant.deleted[gone['id']] = gone
+
+
+def _apps(tenant, prefix, display_name, anchor):
+    tenant.apps.append({'id': uid('sp', prefix, 'expenses'), 'displayName': '%s Expenses' % display_name.split()[0],
+                        'createdDateTime': iso(anchor - timedelta(days=200)), 'appId': uid('app', prefix, 'expenses'),
+                        'appDisplayName': '%s Expenses' % display_name.split()[0], 'publisher': display_name})
+    tenant.apps.append({'id': uid('sp', prefix, 'acrobat'), 'displayName': 'Adobe Acrobat', 'createdDateTime': iso(anchor - timedelta(days=3)),
+                        'appId': 'de8bc8b5-d9f9-48b1-a8ad-b748da725064', 'appDisplayName': 'Adobe Acrobat', 'publisher': 'Adobe Inc.'})
+
+
+def build_tenant(state, rng, spec, anchor, compact=False):
+    """One tenant from (display name, default domain, initial prefix, extra domains, relationship, user count).
+
+    `compact` (the large seed) keeps the same kinds of data but less of it per tenant: fewer sign-ins and devices,
+    no deleted users."""
+    display_name, default_domain, prefix, extra_domains, relationship, user_count = spec
+    initial = '%s.onmicrosoft.com' % prefix
+    tenant = TenantState(tenant_row(display_name, default_domain, initial, relationship, rng, anchor))
+    tenant.domains = domain_rows(default_domain, initial, extra_domains)
+    state.add_tenant(tenant)
+    add_skus(tenant, rng, _seat_plan(user_count)[0])
+    people = _people(tenant, user_count, default_domain, display_name, prefix, anchor)
+    _license(tenant, people, user_count, anchor)
+    breakglass = _special_accounts(tenant, people, initial, default_domain, anchor)
+    set_licenses(breakglass, [SPB], iso(anchor - timedelta(days=800)))
+    _hierarchy(people)
+    _groups(tenant, people, breakglass)
+    _devices(tenant, people, prefix, anchor, 3 if compact else 12)
+    _signins(tenant, people, anchor, 6 if compact else 42)
     if not compact:
-        for name in ('Old Intern', 'Former Contractor'):
-            upn = '%s@%s' % (name.lower().replace(' ', '.'), default_domain)
-            gone = new_user(tenant, upn, name, name.split()[0], name.split()[1])
-            del tenant.users[gone['id']]
-            gone['deletedDateTime'] = iso(BASE_TIME - timedelta(days=5))
-            gone['userPrincipalName'] = gone['id'].replace('-', '') + upn
-            tenant.deleted[gone['id']] = gone
-        tenant.apps.append({'displayName': 'Contoso Expenses', 'createdDateTime': iso(BASE_TIME - timedelta(days=200)),
-                            'appId': uid('app', prefix, 'expenses'), 'appDisplayName': 'Contoso Expenses', 'publisher': display_name})
+        _deleted(tenant, default_domain, anchor)
+    _apps(tenant, prefix, display_name, anchor)
     return tenant
 
 
-def signin(tenant, user, moment, city, country, failed):
-    return {
-        'id': uid('signin', tenant.customer_id, user['id'], iso(moment)), 'createdDateTime': iso(moment), 'userId': user['id'],
-        'userPrincipalName': user['userPrincipalName'], 'userDisplayName': user['displayName'],
-        'appDisplayName': 'Office 365 Exchange Online', 'appId': '00000002-0000-0ff1-ce00-000000000000',
-        'ipAddress': '%d.%d.%d.%d' % (81 if country == 'NL' else 102, len(city), moment.day, moment.hour + 1),
-        'clientAppUsed': 'Browser', 'isInteractive': True, 'resourceDisplayName': 'Office 365 Exchange Online',
-        'location': {'city': city, 'state': '', 'countryOrRegion': country,
-                     'geoCoordinates': {'altitude': None, 'latitude': None, 'longitude': None}},
-        'status': {'errorCode': 50126 if failed else 0, 'failureReason': 'Invalid username or password.' if failed else 'Other.',
-                   'additionalDetails': None},
-        'conditionalAccessStatus': 'notApplied', 'riskLevelDuringSignIn': 'none', 'riskState': 'none',
-    }
-
-
 def _enrich(state, tenant, rng):
+    """Exchange/security data from the other half of the seed, when that module exists."""
     try:
-        from . import seed_exchange
-    except ImportError:
+        from . import seed_exchange  # pylint: disable=import-outside-toplevel
+    except ModuleNotFoundError as exc:
+        if exc.name != '%s.seed_exchange' % __package__:
+            raise
         return
     seed_exchange.seed_tenant_exchange_security(state, tenant, rng)
 
 
+def large_specs(tenants, users):
+    for index in range(tenants):
+        prefix = 'cust%04d' % index
+        default = '%s.example' % prefix if index % 3 == 0 else '%s.onmicrosoft.com' % prefix
+        relationship = 'directTenant' if index % 10 == 0 else 'granularDelegatedAdminPrivileges'
+        yield ('Customer %04d' % index, default, prefix, [], relationship, users)
+
+
 def build_state(seed='default'):
+    """A fresh State for `default` or `large:TENANTS:USERS`; ValueError for anything else."""
     state = State()
     state.seed_name = seed
-    rng = random.Random(20261122)
+    rng = random.Random(RNG_SEED)
+    anchor = anchor_time(state.now())
     if seed == 'default':
-        for display_name, default_domain, prefix, extra, relationship, count in DEFAULT_TENANTS:
-            tenant = build_tenant(state, rng, display_name, default_domain, prefix, extra, relationship, count)
-            _enrich(state, tenant, rng)
-        return state
-    if seed.startswith('large:'):
-        _kind, tenants, users = seed.split(':')
-        for index in range(int(tenants)):
-            prefix = 'cust%04d' % index
-            default = '%s.example' % prefix if index % 3 == 0 else '%s.onmicrosoft.com' % prefix
-            tenant = build_tenant(state, rng, 'Customer %04d' % index, default, prefix, [],
-                                  'directTenant' if index % 10 == 0 else 'granularDelegatedAdminPrivileges', int(users), compact=True)
-            _enrich(state, tenant, rng)
-        return state
-    raise ValueError('unknown seed %r: use default or large:TENANTS:USERS' % seed)
+        specs, compact = DEFAULT_TENANTS, False
+    else:
+        parts = str(seed).split(':')
+        if len(parts) != 3 or parts[0] != 'large' or not parts[1].isdigit() or not parts[2].isdigit() or int(parts[2]) < 5:
+            raise ValueError('unknown seed %r: use default or large:TENANTS:USERS (USERS >= 5)' % seed)
+        specs, compact = large_specs(int(parts[1]), int(parts[2])), True
+    for spec in specs:
+        tenant = build_tenant(state, rng, spec, anchor, compact)
+        _enrich(state, tenant, rng)
+    return state

@@ -4,6 +4,7 @@ Deterministic for a given `rng`, and cheap per user (the large seed builds 500 x
 inside loops, no deep copies of big structures.
 """
 
+import copy
 import uuid
 
 from .handlers_exchange import iso
@@ -138,7 +139,8 @@ def _pick(candidates, rng, exclude=()):
 
 def seed_tenant_exchange_security(state, tenant, rng):
     """Fill mailboxes, rules, permissions, devices, MFA, security defaults, CA policies and one compromised user."""
-    now = state.now()
+    # The directory seed's anchor (the current hour), so a reset within the hour rebuilds exactly the same estate.
+    now = float(int(state.now() // 3600) * 3600)
     users = list(tenant.users.values())
     if not users:
         return
@@ -159,7 +161,8 @@ def seed_tenant_exchange_security(state, tenant, rng):
     if licensed:
         _seed_mailbox_settings(tenant, licensed, shared, now, rng)
         _seed_compromise(tenant, licensed, now, rng)
-    _seed_policies(tenant, users, rng)
+    # seed.py adds the tenant to the state before calling us, so this is the tenant's position in the estate.
+    _seed_policies(tenant, users, len(state.tenants) - 1)
 
 
 def _seed_mailbox_settings(tenant, licensed, shared, now, rng):
@@ -172,11 +175,14 @@ def _seed_mailbox_settings(tenant, licensed, shared, now, rng):
             break
         taken.add(source['id'])
         tenant.mailboxes[source['id']].update(ForwardingAddress=target.get('mailNickname'), DeliverToMailboxAndForward=True)
-    for key, value in (('ArchiveStatus', 'Active'), ('HiddenFromAddressListsEnabled', True)):
+    for key, value in (('ArchiveStatus', 'Active'), ('HiddenFromAddressListsEnabled', True), ('_litigationHold', True)):
         chosen = _pick(licensed, rng, taken)
         if chosen:
             taken.add(chosen['id'])
             tenant.mailboxes[chosen['id']][key] = value
+    held = next((m for m in tenant.mailboxes.values() if m.get('_litigationHold')), None)
+    if held:
+        held['_litigationHoldDate'] = now - rng.randint(30, 300) * DAY
     away = _pick(licensed, rng, taken)
     if away:
         taken.add(away['id'])
@@ -244,27 +250,34 @@ def _seed_compromise(tenant, licensed, now, rng):
 
 
 def _add_signins(tenant, victim, location, now, rng):
-    """Successful sign-ins from an unusual country, shaped like the directory's other sign-ins when it has any."""
+    """Successful sign-ins from an unusual country: copies of one of the directory's sign-ins (so every Graph key is
+    there) with the victim, the place and the time changed."""
     city, region, country, ip_prefix = location
     template = tenant.signins[0] if tenant.signins else {}
     for index in range(3):
-        signin = {key: (None if not isinstance(value, (list, dict)) else type(value)()) for key, value in template.items()}
+        signin = copy.deepcopy(template)
+        moment = iso(now - DAY + index * 1900)
         signin.update({
-            'id': _uid(tenant, victim['id'], 'signin', index), 'createdDateTime': iso(now - DAY + index * 1900),
+            'id': _uid(tenant, victim['id'], 'signin', index), 'createdDateTime': moment,
             'userId': victim['id'], 'userPrincipalName': victim['userPrincipalName'], 'userDisplayName': victim.get('displayName'),
             'appId': '00000002-0000-0ff1-ce00-000000000000', 'appDisplayName': 'Office 365 Exchange Online',
             'resourceDisplayName': 'Office 365 Exchange Online', 'clientAppUsed': 'Browser',
-            'ipAddress': '%s%d' % (ip_prefix, rng.randint(2, 250)), 'conditionalAccessStatus': 'notApplied',
-            'isInteractive': True, 'location': {'city': city, 'state': region, 'countryOrRegion': country},
+            'ipAddress': '%s%d' % (ip_prefix, rng.randint(2, 250)), 'conditionalAccessStatus': 'notApplied', 'isInteractive': True,
+            'location': dict(template.get('location') or {}, city=city, state=region, countryOrRegion=country),
             'status': {'errorCode': 0, 'failureReason': 'Other.', 'additionalDetails': None},
         })
+        if 'signInIdentifier' in signin:
+            signin['signInIdentifier'] = victim['userPrincipalName']
+        for step in signin.get('authenticationDetails') or []:
+            step.update(authenticationStepDateTime=moment, succeeded=True)
         tenant.signins.append(signin)
 
 
-def _seed_policies(tenant, users, rng):
-    """Security defaults or Conditional Access: CA tenants get 'require MFA for all users' minus a break-glass admin."""
+def _seed_policies(tenant, users, position):
+    """By position in the estate, so every seed has each kind: CA (even), security defaults on (1, 5, ...), or
+    neither (3, 7, ...). CA tenants require MFA for all users except a break-glass admin."""
     admins = [u for u in users if u.get('_isAdmin')]
-    if rng.random() < 0.5 and admins:
+    if position % 2 == 0 and admins:
         tenant.security_defaults = False
         named = [a for a in admins if str(a.get('userPrincipalName', '')).lower().startswith('breakglass')]
         breakglass = (named or admins)[0]['id']
@@ -278,4 +291,4 @@ def _seed_policies(tenant, users, rng):
         ]
     else:
         tenant.ca_policies = []
-        tenant.security_defaults = rng.random() < 0.6
+        tenant.security_defaults = position % 4 == 1

@@ -67,10 +67,11 @@ class State:
         self.bec_cache = {}
         self.api_clients = {}
         self.step_failures = {}
-        self.tokens = {}
+        self.tokens = {}            # access token -> {"appId", "aud", "expires"}
         self.token_lifetime = 3599
         self.clock_offset = 0.0
         self.log = []
+        self.log_controls = False   # control calls are logged only when asked (POST /_emulator/log/settings)
         self.seq = 0
         self.latency_ms = 0
         self.latency_per_endpoint = {}

@@ -10,13 +10,13 @@ from conftest import DEFAULT_CLIENTS, Client, token_for
 
 def test_any_method_and_any_case_reach_the_handler(cipp):
     for method, name in (('GET', 'ListTenants'), ('POST', 'listtenants'), ('PATCH', 'LISTTENANTS')):
-        status, body, _ = cipp.call(name, method)
+        status, body, _ctype = cipp.call(name, method)
         assert status == 200 and len(body) == 4, (method, name)
 
 
 def test_field_names_are_case_insensitive(cipp):
     for key in ('tenantFilter', 'TenantFilter', 'tenantfilter'):
-        status, body, _ = cipp.call('ListUsers', params={key: 'contoso.com'})
+        status, body, _ctype = cipp.call('ListUsers', params={key: 'contoso.com'})
         assert status == 200 and len(body) > 20, key
 
 
@@ -157,14 +157,14 @@ def test_a_lost_response_is_applied_but_never_answered(emulator, cipp):
 def test_random_faults_are_deterministic_and_bounded(emulator, cipp):
     cipp.control('faults', {'random': {'probability': 0.5, 'kinds': ['503'], 'seed': 7, 'endpoints': ['ListTenants']}})
     token = token_for(emulator)
-    first = [_raw_get(emulator, token).status_code for _ in range(20)]
+    first = [_raw_get(emulator, token).status_code for _attempt in range(20)]
     cipp.control('faults', {'random': {'probability': 0.5, 'kinds': ['503'], 'seed': 7, 'endpoints': ['ListTenants']}})
-    second = [_raw_get(emulator, token).status_code for _ in range(20)]
+    second = [_raw_get(emulator, token).status_code for _attempt in range(20)]
     assert first == second and set(first) == {200, 503}
 
 
 def test_batch_runs_each_request_through_the_router(emulator, cipp):
-    status, body, _ = cipp.call('$batch', 'POST', body={'requests': [
+    status, body, _ctype = cipp.call('$batch', 'POST', body={'requests': [
         {'id': '1', 'url': 'ListTenants', 'method': 'GET'},
         {'id': '2', 'url': 'ListUsers?tenantFilter=contoso.com', 'method': 'GET'},
         {'id': '3', 'url': 'ListNothing', 'method': 'GET'}]})
