@@ -55,14 +55,15 @@ from emulator_env import cipp_environment  # noqa: E402  pylint: disable=import-
 def ensure_collection_link():
     """Make msp.cipp importable by ansible-playbook from .build/collections (what `make collection` also does).
 
-    A symlink to the work tree, so a test run always sees the current code without a copy step.
+    A symlink to the work tree, so a test run always sees the current code without a copy step. xdist
+    workers may get here at the same moment: the link is made under a unique name and renamed into place.
     """
-    if os.path.isdir(os.path.join(COLLECTION_LINK, 'plugins')):
+    if os.path.isfile(os.path.join(COLLECTION_LINK, 'galaxy.yml')):
         return
     os.makedirs(os.path.dirname(COLLECTION_LINK), exist_ok=True)
-    if os.path.lexists(COLLECTION_LINK):
-        os.unlink(COLLECTION_LINK)
-    os.symlink(os.path.relpath(REPO, os.path.dirname(COLLECTION_LINK)), COLLECTION_LINK)
+    temporary = '%s.%d.tmp' % (COLLECTION_LINK, os.getpid())
+    os.symlink(os.path.relpath(REPO, os.path.dirname(COLLECTION_LINK)), temporary)
+    os.replace(temporary, COLLECTION_LINK)
 
 
 def _http_json(method, url, timeout=30):
