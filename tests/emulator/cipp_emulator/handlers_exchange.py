@@ -177,7 +177,7 @@ def set_forwarding(state, tenant_filter, user_id, username=None, forward=None, s
     username = username or user_id
     try:
         tenant = tenant_for(state, tenant_filter)
-        _, mailbox = require_mailbox(tenant, user_id)
+        _unused, mailbox = require_mailbox(tenant, user_id)
         if disable:
             mailbox.update(ForwardingAddress=None, ForwardingSmtpAddress=None, DeliverToMailboxAndForward=False)
             return 'Successfully disabled forwarding for %s' % username
@@ -206,7 +206,7 @@ def set_hide_from_gal(state, tenant_filter, user_id, hide):
     text = 'hidden' if hide else 'unhidden'
     try:
         tenant = tenant_for(state, tenant_filter)
-        _, mailbox = require_mailbox(tenant, user_id)
+        _unused, mailbox = require_mailbox(tenant, user_id)
         mailbox['HiddenFromAddressListsEnabled'] = bool(hide)
         return 'Successfully %s %s from GAL.' % (text, text_or_none(user_id))
     except CippError as exc:
@@ -231,7 +231,7 @@ def set_mailbox_type(state, tenant_filter, user_id, mailbox_type, username=None)
     username = username or user_id
     try:
         tenant = tenant_for(state, tenant_filter)
-        _, mailbox = require_mailbox(tenant, user_id)
+        _unused, mailbox = require_mailbox(tenant, user_id)
         mailbox['RecipientTypeDetails'] = details
         message = 'Successfully converted %s to a %s mailbox' % (username, typed)
         size = float(mailbox.get('TotalItemSizeGB') or 0)
@@ -262,7 +262,7 @@ def set_out_of_office(state, tenant_filter, user_id, ooo_state, internal=None, e
     typed = validate_ooo_state(ooo_state)
     try:
         tenant = tenant_for(state, tenant_filter)
-        _, mailbox = require_mailbox(tenant, user_id)
+        _unused, mailbox = require_mailbox(tenant, user_id)
         # ExternalAudience is always sent: None unless an external message is part of this call.
         changes = {'AutoReplyState': typed, 'ExternalAudience': 'None'}
         if internal is not None:
@@ -292,7 +292,7 @@ def remove_all_rules(state, tenant_filter, username):
     """Remove-CIPPMailboxRule -RemoveAllRules (offboarding)."""
     try:
         tenant = tenant_for(state, tenant_filter)
-        user_id, _ = require_mailbox(tenant, username)
+        user_id, _unused = require_mailbox(tenant, username)
         rules = visible_rules(tenant, user_id)
         if not rules:
             return 'No rules found for %s to delete' % username
@@ -305,7 +305,7 @@ def remove_all_rules(state, tenant_filter, username):
 
 def _find_rule(tenant, anchor, rule_id):
     """Remove/Enable/Disable-InboxRule -Identity in the anchor mailbox: full Identity, RuleIdentity or Name."""
-    user_id, _ = find_mailbox(tenant, anchor)
+    user_id, _unused = find_mailbox(tenant, anchor)
     if user_id is None:
         return None, None
     wanted = str(rule_id or '').lower()
@@ -339,7 +339,7 @@ def set_rule_state(state, tenant_filter, username, rule_id, rule_name, enable):
     verb = 'Enable' if enable else 'Disable'
     try:
         tenant = tenant_for(state, tenant_filter)
-        _, rule = _find_rule(tenant, username, rule_id)
+        _unused, rule = _find_rule(tenant, username, rule_id)
         if rule is None:
             raise CippError(_rule_not_found(rule_id))
         if re.match(r'^Delegate Rule -\d+$', str(rule.get('Name'))):
@@ -356,7 +356,7 @@ def remove_mobile_devices(state, tenant_filter, username):
     """Remove-CIPPMobileDevice."""
     try:
         tenant = tenant_for(state, tenant_filter)
-        user_id, _ = require_mailbox(tenant, username)
+        user_id, _unused = require_mailbox(tenant, username)
         devices = tenant.mobile_devices.get(user_id, [])
         names = [str(d.get('FriendlyName') or d.get('DeviceFriendlyName') or '') for d in devices]
         tenant.mobile_devices[user_id] = []
@@ -372,7 +372,7 @@ def grant_full_access(state, tenant_filter, mailbox_identity, access_users, auto
         user = label_value(access_user)
         try:
             tenant = tenant_for(state, tenant_filter)
-            _, mailbox = require_mailbox(tenant, mailbox_identity)
+            _unused, mailbox = require_mailbox(tenant, mailbox_identity)
             trustee = find_recipient(tenant, user)
             if trustee is None:
                 raise CippError(recipient_not_found(user))
@@ -524,7 +524,7 @@ def list_mailbox_permissions(req):
             return Response.json(rows)
         if tenant is None:
             return Response.json([tenant_error_text(req.q('tenantFilter'))], 403)
-        _, mailbox = find_mailbox(tenant, user_ident)
+        _unused, mailbox = find_mailbox(tenant, user_ident)
         if mailbox is None:
             return Response.json([_rule_not_found(user_ident)], 403)
         return Response.json(_permission_rows(mailbox))
@@ -544,7 +544,7 @@ def list_user_mailbox_rules(req):
     with req.state.lock:
         try:
             tenant = tenant_for(req.state, req.q('tenantFilter'))
-            user_id, _ = require_mailbox(tenant, user_ident)
+            user_id, _unused = require_mailbox(tenant, user_ident)
         except CippError as exc:
             return Response.json(['Failed to retrieve mailbox rules for %s : Error: %s' % (text_or_none(user_email), exc)], 500)
         return Response.json([rule_view(r) for r in visible_rules(tenant, user_id)])
@@ -633,7 +633,7 @@ def list_ooo(req):
     with req.state.lock:
         try:
             tenant = tenant_for(req.state, req.q('tenantFilter'))
-            _, mailbox = require_mailbox(tenant, user_ident)
+            _unused, mailbox = require_mailbox(tenant, user_ident)
         except CippError as exc:
             return Response.text('Could not retrieve out of office message for %s. Error: %s' % (text_or_none(user_ident), exc), 500)
         return Response.json(ooo_view(mailbox))
@@ -647,7 +647,7 @@ _CAS_FIELDS = (('ecpenabled', 'ECPEnabled'), ('owaenabled', 'OWAEnabled'), ('ima
 
 def cas_settings(mailbox):
     """Get-CASMailbox protocol switches; all on unless the seed turned one off (`_cas`)."""
-    settings = {name: True for _, name in _CAS_FIELDS}
+    settings = {name: True for _unused, name in _CAS_FIELDS}
     settings['SmtpClientAuthenticationDisabled'] = None
     settings.update(mailbox.get('_cas') or {})
     return settings

@@ -305,7 +305,7 @@ def run_scheduler(state, body=None):
     with state.lock:
         _adopt_all(state)
         # Bounded: each pass moves every active task forward, and no task needs more than a few stages.
-        for _ in range(4 * len(state.scheduled_tasks) + 4 if until_done else 1):
+        for _unused in range(4 * len(state.scheduled_tasks) + 4 if until_done else 1):
             moved = [t['RowKey'] for t in list(state.scheduled_tasks.values()) if _active(t, state.now()) and advance_task(state, t)]
             changed.extend(moved)
             if not moved:
@@ -584,7 +584,7 @@ def _complete_offboarding(state, task):
     ctx = {'state': state, 'tf': task.get('Tenant'), 'upn': username, 'id': job.get('userId'), 'dn': job.get('displayName'),
            'user': job.get('snapshot') or {}, 'options': options}
     outputs = []
-    for option, cmdlet, _, action in OFFBOARDING_STEPS:
+    for option, cmdlet, _unused, action in OFFBOARDING_STEPS:
         if not _option_enabled(option, options):
             continue
         failure = _step_failure(state, tenant, username, option, cmdlet) if tenant else None
@@ -638,7 +638,7 @@ def _collection(name):
 
 
 def _option_enabled(option, options):
-    for name, _, condition, _ in OFFBOARDING_STEPS:
+    for name, _unused, condition, _unused in OFFBOARDING_STEPS:
         if name == option:
             return condition(options)
     return False

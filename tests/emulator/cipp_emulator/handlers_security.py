@@ -78,7 +78,7 @@ def new_password():
     """New-passwordString's classic form: 14 characters with upper, lower, digit and symbol."""
     pools = (string.ascii_uppercase, string.ascii_lowercase, string.digits, '!@#$%^&*()-_=+')
     chars = [_RANDOM.choice(pool) for pool in pools]
-    chars += [_RANDOM.choice(''.join(pools)) for _ in range(10)]
+    chars += [_RANDOM.choice(''.join(pools)) for _unused in range(10)]
     _RANDOM.shuffle(chars)
     return ''.join(chars)
 
@@ -95,7 +95,7 @@ def reset_password(state, tenant_filter, user_ident, display_name=None, force_ch
     """Set-CIPPResetPassword -> the result item {resultText, copyField, state}."""
     # No default: callers that omit -DisplayName (BEC remediation) get "for , {id}" exactly as CIPP writes it.
     try:
-        _, user = require_user(state, tenant_filter, user_ident)
+        _unused, user = require_user(state, tenant_filter, user_ident)
         password = new_password()
         synced = user.get('onPremisesSyncEnabled') is True
         # Writeback resets always force a change at next logon; cloud resets follow the flag.
@@ -117,7 +117,7 @@ def reset_password(state, tenant_filter, user_ident, display_name=None, force_ch
 def set_sign_in_state(state, tenant_filter, user_ident, enabled):
     """Set-CIPPSignInState: the PATCH is applied even for synced users, then the WARNING is thrown."""
     try:
-        _, user = require_user(state, tenant_filter, user_ident)
+        _unused, user = require_user(state, tenant_filter, user_ident)
         user['accountEnabled'] = bool(enabled)
         if user.get('onPremisesSyncEnabled') is True:
             raise CippError('WARNING: User %s is AD Sync enabled. Please enable/disable in the local AD.' % user_ident)
@@ -129,7 +129,7 @@ def set_sign_in_state(state, tenant_filter, user_ident, enabled):
 def revoke_sessions(state, tenant_filter, user_ident, username):
     """Revoke-CIPPSessions (invalidateAllRefreshTokens)."""
     try:
-        _, user = require_user(state, tenant_filter, user_ident)
+        _unused, user = require_user(state, tenant_filter, user_ident)
         user['_sessionsRevokedAt'] = state.now()
         user['signInSessionsValidFromDateTime'] = iso(state.now())
         return 'Successfully revoked sessions for %s' % text_or_none(username)
@@ -155,7 +155,7 @@ def remove_user_mfa(state, tenant_filter, upn, method_id=None):
     if not tenant_filter:
         raise CippError("Cannot bind argument to parameter 'TenantFilter' because it is an empty string.")
     try:
-        _, user = require_user(state, tenant_filter, upn)
+        _unused, user = require_user(state, tenant_filter, upn)
     except CippError as exc:
         raise CippError('Failed to get MFA methods for user %s. Error: %s' % (upn, exc)) from None
     removable = [m for m in auth_methods(user) if not method_id or m.get('id') == method_id]
@@ -457,13 +457,13 @@ def exec_send_push(req):
 
 def _new_tap_code():
     alphabet = string.ascii_letters + string.digits + '!@#$%&*+=?'
-    return ''.join(_RANDOM.choice(alphabet) for _ in range(8))
+    return ''.join(_RANDOM.choice(alphabet) for _unused in range(8))
 
 
 def create_tap(state, tenant_filter, user_ident, lifetime=None, usable_once=False, start=None):
     """New-CIPPTAP: POST temporaryAccessPassMethods with the Graph-side rules (policy range, one usable pass, guests)."""
     try:
-        _, user = require_user(state, tenant_filter, user_ident)
+        _unused, user = require_user(state, tenant_filter, user_ident)
         if user.get('userType') == 'Guest' and '#ext#' in str(user.get('userPrincipalName', '')).lower():
             raise CippError('Temporary Access Pass cannot be added to an external guest user.')
         minutes = int(float(lifetime)) if lifetime not in (None, '') else TAP_DEFAULT_MINUTES
@@ -568,7 +568,7 @@ def exec_password_never_expires(req):
     upn = text_or_none(req.b('userPrincipalName'))
     with req.state.lock:
         try:
-            _, user = require_user(req.state, req.b('tenantFilter'), user_ident)
+            _unused, user = require_user(req.state, req.b('tenantFilter'), user_ident)
             if not isinstance(policy, str) or not valid_password_policy(policy):
                 raise CippError("Invalid value specified for property 'passwordPolicies' of resource 'User'.")
             user['passwordPolicies'] = policy
@@ -673,7 +673,7 @@ def build_bec_report(state, tenant, user_ident, username):
     user_id = user.get('id')
     rule_events = _rule_events(tenant, user_id, username, since) if user_id else []
     recent = {str(e['RuleName']).rsplit('\\', maxsplit=1)[-1] for e in rule_events}
-    _, mailbox = find_mailbox(tenant, username)
+    _unused, mailbox = find_mailbox(tenant, username)
     rules = []
     if mailbox is not None:
         for rule in visible_rules(tenant, user_id):
@@ -793,7 +793,7 @@ def _disable_rules_step(state, tenant_filter, username):
     """Step 5 of remediation: disable every non-system rule; delegate rules are expected to refuse."""
     try:
         tenant = tenant_for(state, tenant_filter)
-        user_id, _ = find_mailbox(tenant, username)
+        user_id, _unused = find_mailbox(tenant, username)
         if user_id is None:
             raise CippError("The operation couldn't be performed because object '%s' couldn't be found." % text_or_none(username))
     except CippError as exc:

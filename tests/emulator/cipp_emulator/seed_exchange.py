@@ -168,7 +168,7 @@ def seed_tenant_exchange_security(state, tenant, rng):
 def _seed_mailbox_settings(tenant, licensed, shared, now, rng):
     """A few of everything: forwarding, archive, GAL hiding, an auto-reply and delegated permissions."""
     taken = set()
-    for _ in range(min(2, len(licensed) - 1)):
+    for _unused in range(min(2, len(licensed) - 1)):
         source = _pick(licensed, rng, taken)
         target = _pick(licensed, rng, taken | {source['id']})
         if source is None or target is None:

@@ -70,15 +70,15 @@ def test_list_mailboxes_has_every_licensed_member_and_the_shared_mailbox(api, te
 
 
 def test_list_mailboxes_report_db_and_unknown_tenant(api, tenant):
-    status, rows, _ = api.call('ListMailboxes', params={'tenantFilter': domain(tenant), 'UseReportDB': 'true'})
+    status, rows, _unused = api.call('ListMailboxes', params={'tenantFilter': domain(tenant), 'UseReportDB': 'true'})
     assert status == 200 and all('CacheTimestamp' in r for r in rows)
-    status, body, _ = api.call('ListMailboxes', params={'tenantFilter': 'nosuch.example'})
+    status, body, _unused = api.call('ListMailboxes', params={'tenantFilter': 'nosuch.example'})
     assert status == 403 and isinstance(body, list) and "not in CIPP's tenant list" in body[0]
 
 
 def test_mailbox_permissions_live_rows(api, tenant):
     shared = 'info@%s' % domain(tenant)
-    status, rows, _ = api.call('ListmailboxPermissions', params={'tenantFilter': domain(tenant), 'userId': shared})
+    status, rows, _unused = api.call('ListmailboxPermissions', params={'tenantFilter': domain(tenant), 'userId': shared})
     assert status == 200
     assert {'User': 'NT AUTHORITY\\SELF', 'Permissions': 'FullAccess, ReadPermission'} in rows
     full = [r for r in rows if r['Permissions'] == 'FullAccess']
@@ -86,22 +86,22 @@ def test_mailbox_permissions_live_rows(api, tenant):
     # SendAs rows come from Get-RecipientPermission, whose AccessRights CIPP does not join: an array.
     send_as = [r for r in rows if r['Permissions'] == ['SendAs'] and r['User'] != 'NT AUTHORITY\\SELF']
     assert len(send_as) == 1
-    status, body, _ = api.call('ListMailboxPermissions', params={'tenantFilter': domain(tenant), 'userId': 'ghost@nowhere.example'})
+    status, body, _unused = api.call('ListMailboxPermissions', params={'tenantFilter': domain(tenant), 'userId': 'ghost@nowhere.example'})
     assert status == 403 and "couldn't be found" in body[0]
 
 
 def test_mailbox_permissions_report_by_user(api, tenant):
     holder = tenant.mailboxes[next(uid for uid, m in tenant.mailboxes.items() if m['RecipientTypeDetails'] == 'SharedMailbox')]
     user = holder['Permissions'][0]['User']
-    status, rows, _ = api.call('ListmailboxPermissions', params={'tenantFilter': domain(tenant), 'UseReportDB': 'true',
-                                                                 'ByUser': 'true', 'User': user})
+    status, rows, _unused = api.call('ListmailboxPermissions', params={'tenantFilter': domain(tenant), 'UseReportDB': 'true',
+                                                                       'ByUser': 'true', 'User': user})
     assert status == 200 and len(rows) == 1 and rows[0]['User'] == user
     assert any(p['MailboxUPN'] == 'info@%s' % domain(tenant) for p in rows[0]['Permissions'])
 
 
 def test_user_mailbox_rules_show_the_malicious_rules(api, tenant):
     bad = victim(tenant)
-    status, rules, _ = api.call('ListUserMailboxRules', params={'tenantFilter': domain(tenant), 'UserID': bad['userPrincipalName']})
+    status, rules, _unused = api.call('ListUserMailboxRules', params={'tenantFilter': domain(tenant), 'UserID': bad['userPrincipalName']})
     assert status == 200
     names = [r['Name'] for r in rules]
     assert '.' in names and 'RSS' in names
@@ -115,26 +115,26 @@ def test_user_mailbox_rules_show_the_malicious_rules(api, tenant):
 
 
 def test_user_mailbox_rules_unknown_mailbox(api, tenant):
-    status, body, _ = api.call('ListUserMailboxRules', params={'tenantFilter': domain(tenant), 'UserID': 'ghost@x.example',
-                                                               'userEmail': 'ghost@x.example'})
+    status, body, _unused = api.call('ListUserMailboxRules', params={'tenantFilter': domain(tenant), 'UserID': 'ghost@x.example',
+                                                                     'userEmail': 'ghost@x.example'})
     assert status == 500
     assert body[0].startswith('Failed to retrieve mailbox rules for ghost@x.example : Error: ')
 
 
 def test_tenant_wide_rules_load_then_answer_then_expire(api, tenant):
     params = {'tenantFilter': domain(tenant)}
-    status, first, _ = api.call('ListMailboxRules', params=params)
+    status, first, _unused = api.call('ListMailboxRules', params=params)
     assert status == 200 and first['Results'] == []
     assert first['Metadata']['QueueMessage'] == 'Loading data for %s. Please check back in 1 minute' % domain(tenant)
-    _, second, _ = api.call('ListMailboxRules', params=params)
+    _unused, second, _unused = api.call('ListMailboxRules', params=params)
     assert second['Results'] and all(r['Tenant'] == domain(tenant) for r in second['Results'])
     advance(api, 3700)
-    _, third, _ = api.call('ListMailboxRules', params=params)
+    _unused, third, _unused = api.call('ListMailboxRules', params=params)
     assert third['Results'] == [] and 'QueueMessage' in third['Metadata']
 
 
 def test_tenant_wide_rules_report_db(api, tenant):
-    status, rows, _ = api.call('ListMailboxRules', params={'tenantFilter': domain(tenant), 'UseReportDB': 'true'})
+    status, rows, _unused = api.call('ListMailboxRules', params={'tenantFilter': domain(tenant), 'UseReportDB': 'true'})
     assert status == 200 and rows
     assert all('CacheTimestamp' in r and r['UserPrincipalName'] for r in rows)
 
@@ -154,9 +154,9 @@ def test_list_ooo_fields_and_errors(api, tenant):
 
 
 def test_list_mailbox_cas_and_forwarding(api, tenant):
-    status, rows, _ = api.call('ListMailboxCAS', params={'TenantFilter': domain(tenant)})
+    status, rows, _unused = api.call('ListMailboxCAS', params={'TenantFilter': domain(tenant)})
     assert status == 200 and rows and all(r['owaenabled'] is True for r in rows)
-    status, rows, _ = api.call('ListMailboxForwarding', params={'tenantFilter': domain(tenant)})
+    status, rows, _unused = api.call('ListMailboxForwarding', params={'tenantFilter': domain(tenant)})
     assert status == 200
     bad = next(r for r in rows if r['UPN'] == victim(tenant)['userPrincipalName'])
     assert bad['ForwardingType'] == 'External' and bad['ForwardTo'] == bad['ForwardingSmtpAddress']
@@ -166,8 +166,8 @@ def test_list_mailbox_cas_and_forwarding(api, tenant):
 
 def test_user_mailbox_details(api, tenant):
     bad = victim(tenant)
-    status, body, _ = api.call('ListUserMailboxDetails', params={'tenantFilter': domain(tenant), 'UserID': bad['id'],
-                                                                 'userMail': bad['userPrincipalName']})
+    status, body, _unused = api.call('ListUserMailboxDetails', params={'tenantFilter': domain(tenant), 'UserID': bad['id'],
+                                                                       'userMail': bad['userPrincipalName']})
     assert status == 200 and len(body) == 1
     details = body[0]
     assert details['ForwardingAddress'] == tenant.mailboxes[bad['id']]['ForwardingSmtpAddress'][5:]
@@ -175,7 +175,7 @@ def test_user_mailbox_details(api, tenant):
     assert details['MailboxActionsData']['UPN'] == bad['userPrincipalName']
     no_internal_keys(body)
     # EXO failures are written non-terminally: an unknown mailbox still answers 200, with empty values.
-    status, body, _ = api.call('ListUserMailboxDetails', params={'tenantFilter': domain(tenant), 'UserID': 'ghost@x.example'})
+    status, body, _unused = api.call('ListUserMailboxDetails', params={'tenantFilter': domain(tenant), 'UserID': 'ghost@x.example'})
     assert status == 200 and body[0]['RecipientTypeDetails'] is None and body[0]['Permissions'] == []
 
 
@@ -189,20 +189,20 @@ def test_email_forward_internal_external_disabled(api, tenant):
     user = licensed(tenant)
     target = next(u for u in tenant.users.values() if u['id'] in tenant.mailboxes and u['id'] != user['id'])
     base = {'tenantFilter': domain(tenant), 'userID': user['userPrincipalName']}
-    status, body, _ = api.call('ExecEmailForward', 'POST', body=dict(base, forwardOption='internalAddress',
-                                                                     ForwardInternal={'value': target['userPrincipalName']},
-                                                                     KeepCopy='true'))
+    status, body, _unused = api.call('ExecEmailForward', 'POST', body=dict(base, forwardOption='internalAddress',
+                                                                           ForwardInternal={'value': target['userPrincipalName']},
+                                                                           KeepCopy='true'))
     assert status == 200
     assert body == {'Results': ['Successfully set forwarding for %s to Internal Address %s with keeping a copy set to True'
                                 % (user['userPrincipalName'], target['userPrincipalName'])]}
     details = _details(api, tenant, user['userPrincipalName'])
     assert details['ForwardingAddress'] == target['userPrincipalName'] and details['ForwardAndDeliver'] is True
-    status, body, _ = api.call('ExecEmailForward', 'POST', body=dict(base, forwardOption='ExternalAddress',
-                                                                     ForwardExternal='someone@outside.example'))
+    status, body, _unused = api.call('ExecEmailForward', 'POST', body=dict(base, forwardOption='ExternalAddress',
+                                                                           ForwardExternal='someone@outside.example'))
     assert body['Results'][0].endswith('to External Address someone@outside.example with keeping a copy set to False')
     details = _details(api, tenant, user['userPrincipalName'])
     assert details['ForwardingAddress'] == 'someone@outside.example' and details['ForwardAndDeliver'] is False
-    status, body, _ = api.call('ExecEmailForward', 'POST', body=dict(base, ForwardOption='DISABLED'))
+    status, body, _unused = api.call('ExecEmailForward', 'POST', body=dict(base, ForwardOption='DISABLED'))
     assert status == 200 and body == {'Results': ['Successfully disabled forwarding for %s' % user['userPrincipalName']]}
     assert _details(api, tenant, user['userPrincipalName'])['ForwardingAddress'] is None
 
@@ -210,14 +210,14 @@ def test_email_forward_internal_external_disabled(api, tenant):
 def test_email_forward_errors(api, tenant):
     user = licensed(tenant)
     # Body only: the same fields in the query leave forwardOption unset, which falls out of the switch -> router 500.
-    status, body, _ = api.call('ExecEmailForward', 'POST', params={'tenantFilter': domain(tenant), 'userID': user['id'],
-                                                                   'forwardOption': 'disabled'})
+    status, body, _unused = api.call('ExecEmailForward', 'POST', params={'tenantFilter': domain(tenant), 'userID': user['id'],
+                                                                         'forwardOption': 'disabled'})
     assert status == 500 and body == {'error': {'code': 'InternalServerError', 'message': 'An error occurred processing the request'}}
-    status, body, _ = api.call('ExecEmailForward', 'POST', body={'tenantFilter': domain(tenant), 'userID': user['id'],
-                                                                 'forwardOption': 'toTheMoon'})
+    status, body, _unused = api.call('ExecEmailForward', 'POST', body={'tenantFilter': domain(tenant), 'userID': user['id'],
+                                                                       'forwardOption': 'toTheMoon'})
     assert status == 500 and 'error' in body
-    status, body, _ = api.call('ExecEmailForward', 'POST', body={'tenantFilter': domain(tenant), 'userID': user['userPrincipalName'],
-                                                                 'forwardOption': 'internalAddress', 'ForwardInternal': 'nobody@x.example'})
+    status, body, _unused = api.call('ExecEmailForward', 'POST', body={'tenantFilter': domain(tenant), 'userID': user['userPrincipalName'],
+                                                                       'forwardOption': 'internalAddress', 'ForwardInternal': 'nobody@x.example'})
     assert status == 500
     assert body['Results'][0].startswith('Failed to set forwarding for %s. Error: Couldn\'t find object "nobody@x.example"'
                                          % user['userPrincipalName'])
@@ -226,17 +226,17 @@ def test_email_forward_errors(api, tenant):
 def test_set_ooo_enabled_then_disabled_keeps_messages(api, tenant):
     user = licensed(tenant)
     upn = user['userPrincipalName']
-    status, body, _ = api.call('ExecSetOoO', 'POST', body={'tenantFilter': domain(tenant), 'userId': upn,
-                                                           'AutoReplyState': {'value': 'Enabled', 'label': 'Enabled'},
-                                                           'input': 'Away until Monday'})
+    status, body, _unused = api.call('ExecSetOoO', 'POST', body={'tenantFilter': domain(tenant), 'userId': upn,
+                                                                 'AutoReplyState': {'value': 'Enabled', 'label': 'Enabled'},
+                                                                 'input': 'Away until Monday'})
     assert status == 200 and body == {'Results': 'Set Out-of-office for %s to Enabled.' % upn}
     mailbox = tenant.mailboxes[user['id']]
     assert mailbox['InternalMessage'] == 'Away until Monday' and mailbox['ExternalAudience'] == 'All'
     # Blank messages are left out, so disabling keeps the text; ExternalAudience falls back to None.
-    status, body, _ = api.call('ExecSetOoO', 'POST', body={'tenantFilter': domain(tenant), 'userId': upn, 'AutoReplyState': 'Disabled',
-                                                           'InternalMessage': '  ', 'ExternalMessage': ''})
+    status, body, _unused = api.call('ExecSetOoO', 'POST', body={'tenantFilter': domain(tenant), 'userId': upn, 'AutoReplyState': 'Disabled',
+                                                                 'InternalMessage': '  ', 'ExternalMessage': ''})
     assert body == {'Results': 'Set Out-of-office for %s to Disabled.' % upn}
-    _, ooo, _ = api.call('ListOoO', params={'tenantFilter': domain(tenant), 'userid': upn})
+    _unused, ooo, _unused = api.call('ListOoO', params={'tenantFilter': domain(tenant), 'userid': upn})
     assert ooo['AutoReplyState'] == 'Disabled' and ooo['InternalMessage'] == 'Away until Monday'
     assert tenant.mailboxes[user['id']]['ExternalAudience'] == 'None'
 
@@ -244,61 +244,61 @@ def test_set_ooo_enabled_then_disabled_keeps_messages(api, tenant):
 def test_set_ooo_scheduled_and_invalid_state(api, tenant):
     upn = licensed(tenant)['userPrincipalName']
     start, end = 1893456000, 1894060800  # 2030-01-01 and 2030-01-08, 00:00 UTC
-    status, body, _ = api.call('ExecSetOoO', 'POST', body={'tenantFilter': domain(tenant), 'userId': upn, 'AutoReplyState': 'Scheduled',
-                                                           'input': 'Holiday', 'StartTime': str(start), 'EndTime': end})
+    status, body, _unused = api.call('ExecSetOoO', 'POST', body={'tenantFilter': domain(tenant), 'userId': upn, 'AutoReplyState': 'Scheduled',
+                                                                 'input': 'Holiday', 'StartTime': str(start), 'EndTime': end})
     assert status == 200
     assert body == {'Results': 'Scheduled Out-of-office for %s between 01/01/2030 00:00:00 and 01/08/2030 00:00:00' % upn}
-    _, ooo, _ = api.call('ListOoO', params={'tenantFilter': domain(tenant), 'userid': upn})
+    _unused, ooo, _unused = api.call('ListOoO', params={'tenantFilter': domain(tenant), 'userid': upn})
     assert ooo['StartTime'] == '2030-01-01 00:00' and ooo['EndTime'] == '2030-01-08 00:00'
-    status, body, _ = api.call('ExecSetOoO', 'POST', body={'tenantFilter': domain(tenant), 'userId': upn, 'AutoReplyState': 'Sometimes'})
+    status, body, _unused = api.call('ExecSetOoO', 'POST', body={'tenantFilter': domain(tenant), 'userId': upn, 'AutoReplyState': 'Sometimes'})
     assert status == 500
     assert body['Results'].startswith("Could not set Out of Office for user: %s. Error: Cannot validate argument on parameter 'State'" % upn)
 
 
 def test_convert_mailbox(api, tenant):
     user = licensed(tenant)
-    status, body, _ = api.call('ExecConvertMailbox', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
-                                                                   'MailboxType': 'Shared'})
+    status, body, _unused = api.call('ExecConvertMailbox', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
+                                                                         'MailboxType': 'Shared'})
     assert status == 200 and body == {'Results': 'Successfully converted %s to a Shared mailbox' % user['userPrincipalName']}
     assert tenant.mailboxes[user['id']]['RecipientTypeDetails'] == 'SharedMailbox'
-    status, body, _ = api.call('ExecConvertMailbox', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
-                                                                   'MailboxType': 'Teams'})
+    status, body, _unused = api.call('ExecConvertMailbox', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
+                                                                         'MailboxType': 'Teams'})
     assert status == 500 and "does not belong to the set \"Shared,Regular,Room,Equipment\"" in body['Results']
-    status, body, _ = api.call('ExecConvertMailbox', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'ghost@x.example',
-                                                                   'MailboxType': 'Regular'})
+    status, body, _unused = api.call('ExecConvertMailbox', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'ghost@x.example',
+                                                                         'MailboxType': 'Regular'})
     assert status == 500 and body['Results'].startswith('Failed to convert ghost@x.example to a Regular mailbox. Error: ')
 
 
 def test_enable_archive_once_then_refused(api, tenant):
     user = licensed(tenant)
     params = {'tenantFilter': domain(tenant), 'id': user['userPrincipalName'], 'username': user['displayName']}
-    status, body, _ = api.call('ExecEnableArchive', 'POST', params=params)
+    status, body, _unused = api.call('ExecEnableArchive', 'POST', params=params)
     assert status == 200 and body == {'Results': 'Successfully set archive for %s to True' % user['displayName']}
     assert _details(api, tenant, user['userPrincipalName'])['ArchiveMailBox'] is True
-    status, body, _ = api.call('ExecEnableArchive', 'POST', body=params)
+    status, body, _unused = api.call('ExecEnableArchive', 'POST', body=params)
     assert status == 500 and body['Results'].startswith('Failed to set archive for %s. Error: ' % user['displayName'])
 
 
 def test_enable_archive_synced_user_refused(api, tenant):
     synced = next(u for u in tenant.users.values() if u.get('onPremisesSyncEnabled') and u['id'] in tenant.mailboxes)
-    status, body, _ = api.call('ExecEnableArchive', 'POST', body={'tenantFilter': domain(tenant), 'id': synced['userPrincipalName']})
+    status, body, _unused = api.call('ExecEnableArchive', 'POST', body={'tenantFilter': domain(tenant), 'id': synced['userPrincipalName']})
     assert status == 500 and 'synchronized with the on-premises directory' in body['Results']
 
 
 def test_hide_from_gal(api, tenant):
     user = licensed(tenant)
-    status, body, _ = api.call('ExecHideFromGAL', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
-                                                                  'HideFromGAL': 'TRUE'})
+    status, body, _unused = api.call('ExecHideFromGAL', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
+                                                                        'HideFromGAL': 'TRUE'})
     assert status == 200 and body == {'Results': 'Successfully hidden %s from GAL.' % user['userPrincipalName']}
     assert tenant.mailboxes[user['id']]['HiddenFromAddressListsEnabled'] is True
     # Missing HideFromGAL converts to false: unhide.
-    status, body, _ = api.call('ExecHideFromGAL', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName']})
+    status, body, _unused = api.call('ExecHideFromGAL', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName']})
     assert body == {'Results': 'Successfully unhidden %s from GAL.' % user['userPrincipalName']}
     status, text, ctype = api.call('ExecHideFromGAL', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
                                                                     'HideFromGAL': 'yes'})
     assert status == 500 and ctype.startswith('text/plain') and "String 'yes' was not recognized as a valid Boolean." in text
-    status, body, _ = api.call('ExecHideFromGAL', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'ghost@x.example',
-                                                                'HideFromGAL': True})
+    status, body, _unused = api.call('ExecHideFromGAL', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'ghost@x.example',
+                                                                      'HideFromGAL': True})
     assert status == 403 and body['Results'].startswith('Failed to set ghost@x.example to hidden in GAL. Error: ')
 
 
@@ -312,10 +312,10 @@ def test_remove_mailbox_rule_by_identity(api, tenant):
     bad = victim(tenant)
     dot = next(r for r in _rules(api, tenant, bad['userPrincipalName']) if r['Name'] == '.')
     body = {'TenantFilter': domain(tenant), 'ruleId': dot['Identity'], 'ruleName': '.', 'userPrincipalName': bad['userPrincipalName']}
-    status, answer, _ = api.call('ExecRemoveMailboxRule', 'POST', body=body)
+    status, answer, _unused = api.call('ExecRemoveMailboxRule', 'POST', body=body)
     assert status == 200 and answer == {'Results': 'Successfully deleted mailbox rule . for %s' % bad['userPrincipalName']}
     assert '.' not in [r['Name'] for r in _rules(api, tenant, bad['userPrincipalName'])]
-    status, answer, _ = api.call('ExecRemoveMailboxRule', 'POST', params=body)
+    status, answer, _unused = api.call('ExecRemoveMailboxRule', 'POST', params=body)
     assert status == 500 and answer['Results'].startswith('Failed to delete rule for %s. Error: ' % bad['userPrincipalName'])
 
 
@@ -323,8 +323,8 @@ def test_remove_mailbox_rule_falls_back_to_the_mailbox_in_the_identity(api, tena
     bad = victim(tenant)
     rule = next(r for r in _rules(api, tenant, bad['userPrincipalName']) if r['Name'] == 'RSS')
     # A wrong UPN anchor: CIPP retries anchored on the mailbox id taken from the Identity, and succeeds.
-    status, answer, _ = api.call('ExecRemoveMailboxRule', 'POST', body={'TenantFilter': domain(tenant), 'ruleId': rule['Identity'],
-                                                                        'ruleName': 'RSS', 'userPrincipalName': 'wrong@x.example'})
+    status, answer, _unused = api.call('ExecRemoveMailboxRule', 'POST', body={'TenantFilter': domain(tenant), 'ruleId': rule['Identity'],
+                                                                              'ruleName': 'RSS', 'userPrincipalName': 'wrong@x.example'})
     assert status == 200 and answer['Results'] == 'Successfully deleted mailbox rule RSS for wrong@x.example'
 
 
@@ -339,10 +339,10 @@ def test_set_mailbox_rule_disable_enable(api, tenant):
     rule = next(r for r in _rules(api, tenant, upn) if r['Name'] == '.')
     body = {'TenantFilter': domain(tenant), 'ruleId': rule['Identity'], 'ruleName': '.', 'userPrincipalName': upn}
     # `-as [bool]`: the string "false" is still true, so this DISABLES the rule.
-    status, answer, _ = api.call('ExecSetMailboxRule', 'POST', body=dict(body, Disable='false'))
+    status, answer, _unused = api.call('ExecSetMailboxRule', 'POST', body=dict(body, Disable='false'))
     assert status == 200 and answer == {'Results': 'Successfully set mailbox rule . for %s to Disabled' % upn}
     assert next(r for r in _rules(api, tenant, upn) if r['Name'] == '.')['Enabled'] is False
-    status, answer, _ = api.call('ExecSetMailboxRule', 'POST', body=dict(body, Enable=True))
+    status, answer, _unused = api.call('ExecSetMailboxRule', 'POST', body=dict(body, Enable=True))
     assert answer == {'Results': 'Successfully set mailbox rule . for %s to Enabled' % upn}
     assert next(r for r in _rules(api, tenant, upn) if r['Name'] == '.')['Enabled'] is True
 
@@ -353,7 +353,7 @@ def test_set_mailbox_rule_errors_are_plain_500s(api, tenant):
                                                                        'userPrincipalName': upn})
     assert status == 500 and ctype.startswith('text/plain') and text == 'No state provided for mailbox rule'
     # Body only: query fields are ignored.
-    status, text, _ = api.call('ExecSetMailboxRule', 'POST', params={'TenantFilter': domain(tenant), 'ruleId': 'x', 'Enable': 'true'})
+    status, text, _unused = api.call('ExecSetMailboxRule', 'POST', params={'TenantFilter': domain(tenant), 'ruleId': 'x', 'Enable': 'true'})
     assert status == 500 and text == 'No state provided for mailbox rule'
     status, text, ctype = api.call('ExecSetMailboxRule', 'POST', body={'TenantFilter': domain(tenant), 'ruleId': 'nope', 'ruleName': 'N',
                                                                        'userPrincipalName': upn, 'Enable': True})
@@ -363,9 +363,9 @@ def test_set_mailbox_rule_errors_are_plain_500s(api, tenant):
 
 def test_readonly_client_can_list_but_not_change(api, tenant):
     reader = Client(api.emu, 'readonly')
-    status, _, _ = reader.call('ListMailboxes', params={'tenantFilter': domain(tenant)})
+    status, _unused, _unused = reader.call('ListMailboxes', params={'tenantFilter': domain(tenant)})
     assert status == 200
-    status, text, _ = reader.call('ExecHideFromGAL', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'x', 'HideFromGAL': True})
+    status, text, _unused = reader.call('ExecHideFromGAL', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'x', 'HideFromGAL': True})
     assert status == 403 and text.endswith('Exchange.Mailbox.ReadWrite')
 
 

@@ -28,7 +28,7 @@ def tenant(api):
 
 
 def tasks(api, **params):
-    status, rows, _ = api.call('ListScheduledItems', params=params)
+    status, rows, _unused = api.call('ListScheduledItems', params=params)
     assert status == 200
     return rows
 
@@ -81,19 +81,19 @@ def offboarding_task(api, tenant_state, upn):
     ({'tenantFilter': 'contoso.com', 'user': ['a@b.c'], 'RevokeSessions': 'yes', 'forward': ''}, 'No offboarding actions were selected.'),
 ])
 def test_offboard_validation_400(api, body, expected):
-    status, answer, _ = api.call('ExecOffboardUser', 'POST', body=body)
+    status, answer, _unused = api.call('ExecOffboardUser', 'POST', body=body)
     assert status == 400 and any(text.startswith(expected) for text in answer['Results']), answer
     assert api.emu.state.scheduled_tasks == {}
 
 
 def test_offboard_validation_collects_every_error(api):
-    status, answer, _ = api.call('ExecOffboardUser', 'POST', body={'user': []})
+    status, answer, _unused = api.call('ExecOffboardUser', 'POST', body={'user': []})
     assert status == 400 and len(answer['Results']) == 3
 
 
 def test_offboard_run_now_queues_one_task_per_user_and_allows_duplicates(api, tenant):
     one, two = [u['userPrincipalName'] for u in list(tenant.users.values())[4:6]]
-    status, answer, _ = offboard(api, tenant, [one, two], RevokeSessions=True)
+    status, answer, _unused = offboard(api, tenant, [one, two], RevokeSessions=True)
     assert status == 200
     assert answer == {'Results': ['Task Offboarding: %s scheduled to run now' % one, 'Task Offboarding: %s scheduled to run now' % two]}
     offboard(api, tenant, [one], RevokeSessions=True)
@@ -104,8 +104,8 @@ def test_offboard_run_now_queues_one_task_per_user_and_allows_duplicates(api, te
 def test_offboard_scheduled_relative_time_and_row_shape(api, tenant):
     upn = leaver(tenant)['userPrincipalName']
     when = int(api.emu.state.now()) + 2 * 86400 + 3 * 3600 + 30
-    status, answer, _ = offboard(api, tenant, [upn], HideFromGAL=True, Scheduled={'enabled': True, 'date': when}, reference='TICKET-42',
-                                 AccessSendAs=[{'value': 'x@y.z'}], HIDDEN_note='kept as given', postExecution={'webhook': True})
+    status, answer, _unused = offboard(api, tenant, [upn], HideFromGAL=True, Scheduled={'enabled': True, 'date': when}, reference='TICKET-42',
+                                       AccessSendAs=[{'value': 'x@y.z'}], HIDDEN_note='kept as given', postExecution={'webhook': True})
     assert status == 200
     assert answer == {'Results': ['Successfully added task: Offboarding: %s. It will run in 2 days and 3 hours.' % upn]}
     row = offboarding_task(api, tenant, upn)
@@ -127,7 +127,7 @@ def test_offboard_scheduled_relative_time_and_row_shape(api, tenant):
 
 def test_offboard_past_date_runs_at_the_next_tick(api, tenant):
     upn = leaver(tenant)['userPrincipalName']
-    _, answer, _ = offboard(api, tenant, [upn], HideFromGAL=True, Scheduled={'enabled': True, 'date': 1000})
+    _unused, answer, _unused = offboard(api, tenant, [upn], HideFromGAL=True, Scheduled={'enabled': True, 'date': 1000})
     text = answer['Results'][0]
     assert text.startswith('Successfully added task: Offboarding: %s. It will run in ' % upn)
     assert text.endswith(('minutes.', 'minute.', 'less than a minute.'))
@@ -139,7 +139,7 @@ def test_polling_sees_planned_processing_completed(api, tenant):
     user = leaver(tenant)
     upn = user['userPrincipalName']
     offboard(api, tenant, [upn], DisableSignIn=True, ResetPass=True, RevokeSessions=True, HideFromGAL=True)
-    states = [offboarding_task(api, tenant, upn)['TaskState'] for _ in range(3)]
+    states = [offboarding_task(api, tenant, upn)['TaskState'] for _unused in range(3)]
     assert states == ['Planned', 'Processing', 'Completed']
     row = offboarding_task(api, tenant, upn)
     assert 'ExecutedTime' in row
@@ -171,7 +171,7 @@ def test_lazy_advance_respects_the_delay(api, tenant):
     api.control('scheduler/config', {'delay': 30})
     upn = leaver(tenant)['userPrincipalName']
     offboard(api, tenant, [upn], RevokeSessions=True)
-    for _ in range(3):
+    for _unused in range(3):
         assert offboarding_task(api, tenant, upn)['TaskState'] == 'Planned'
     advance(api, 31)
     offboarding_task(api, tenant, upn)
@@ -279,15 +279,15 @@ def test_add_scheduled_item_texts(api, tenant):
     task = {'TenantFilter': domain(tenant), 'Name': 'Reset later', 'Command': {'value': 'Set-CIPPSignInState'},
             'Parameters': {'UserID': leaver(tenant)['userPrincipalName'], 'AccountEnabled': False},
             'ScheduledTime': int(api.emu.state.now()) + 14 * 60 + 10}
-    status, answer, _ = api.call('AddScheduledItem', 'POST', body=task)
+    status, answer, _unused = api.call('AddScheduledItem', 'POST', body=task)
     assert status == 200 and answer == {'Results': 'Successfully added task: Reset later. It will run in about 14 minutes.'}
-    _, answer, _ = api.call('AddScheduledItem', 'POST', params={'DisallowDuplicateName': 'true'}, body=task)
+    _unused, answer, _unused = api.call('AddScheduledItem', 'POST', params={'DisallowDuplicateName': 'true'}, body=task)
     assert answer == {'Results': 'Task with name Reset later already exists'}
-    _, answer, _ = api.call('AddScheduledItem', 'POST', body=dict(task, Command='Get-GraphToken'))
+    _unused, answer, _unused = api.call('AddScheduledItem', 'POST', body=dict(task, Command='Get-GraphToken'))
     assert answer == {'Results': "Error - The command 'Get-GraphToken' is not permitted to run as a scheduled task."}
-    _, answer, _ = api.call('AddScheduledItem', 'POST', body=dict(task, Command={'value': 'Invoke-Nothing'}))
+    _unused, answer, _unused = api.call('AddScheduledItem', 'POST', body=dict(task, Command={'value': 'Invoke-Nothing'}))
     assert answer == {'Results': "Error - The command 'Invoke-Nothing' does not exist and cannot be scheduled."}
-    _, answer, _ = api.call('AddScheduledItem', 'POST', body=dict(task, Name='Now please', RunNow=True))
+    _unused, answer, _unused = api.call('AddScheduledItem', 'POST', body=dict(task, Name='Now please', RunNow=True))
     assert answer == {'Results': 'Task Now please scheduled to run now'}
 
 
@@ -331,25 +331,25 @@ def test_details_and_remove(api, tenant):
     row = offboarding_task(api, tenant, upn)
     status, text, ctype = api.call('ListScheduledItemDetails')
     assert status == 400 and ctype.startswith('text/plain') and text == "Required parameter 'RowKey' is missing"
-    status, text, _ = api.call('ListScheduledItemDetails', params={'RowKey': 'nope'})
+    status, text, _unused = api.call('ListScheduledItemDetails', params={'RowKey': 'nope'})
     assert status == 404 and text == "Task with RowKey 'nope' not found"
-    status, details, _ = api.call('ListScheduledItemDetails', params={'RowKey': row['RowKey']})
+    status, details, _unused = api.call('ListScheduledItemDetails', params={'RowKey': row['RowKey']})
     assert status == 200 and details['Task']['TaskState'] == 'Completed'
     assert details['Details'][0]['Results'] == [{'Results': 'Successfully revoked sessions for %s' % upn}]
-    status, answer, _ = api.call('RemoveScheduledItem', 'POST', params={'id': row['RowKey']})
+    status, answer, _unused = api.call('RemoveScheduledItem', 'POST', params={'id': row['RowKey']})
     assert status == 200 and answer == {'Results': 'Task removed successfully.'}
     assert tasks(api, Id=row['RowKey']) == []
-    status, answer, _ = api.call('RemoveScheduledItem', 'POST', body={'id': 'does-not-exist'})
+    status, answer, _unused = api.call('RemoveScheduledItem', 'POST', body={'id': 'does-not-exist'})
     assert status == 200
-    status, answer, _ = api.call('RemoveScheduledItem', 'POST')
+    status, answer, _unused = api.call('RemoveScheduledItem', 'POST')
     assert status == 400 and answer == {'Results': 'Task removed successfully.'}
 
 
 def test_scheduler_roles(api, tenant):
     reader = Client(api.emu, 'readonly')
-    status, _, _ = reader.call('ListScheduledItems')
+    status, _unused, _unused = reader.call('ListScheduledItems')
     assert status == 200
-    status, text, _ = reader.call('ExecOffboardUser', 'POST', body={'tenantFilter': domain(tenant), 'user': ['a@b.c'], 'ResetPass': True})
+    status, text, _unused = reader.call('ExecOffboardUser', 'POST', body={'tenantFilter': domain(tenant), 'user': ['a@b.c'], 'ResetPass': True})
     assert status == 403 and text.endswith('Identity.User.ReadWrite')
 
 
@@ -357,7 +357,7 @@ def test_scheduled_add_user_runs_when_due(api, tenant):
     body = {'tenantFilter': domain(tenant), 'username': 'future.hire', 'Domain': domain(tenant),
             'PrimDomain': {'value': domain(tenant), 'label': domain(tenant)}, 'displayName': 'Future Hire',
             'Scheduled': {'Enabled': True, 'date': int(api.emu.state.now()) + 600}}
-    status, answer, _ = api.call('AddUser', 'POST', body=body)
+    status, answer, _unused = api.call('AddUser', 'POST', body=body)
     assert status == 200, answer
     row = tasks(api, Type='New-CIPPUserTask')[0]
     assert row['TaskState'] == 'Planned' and row['Name'] == 'New user creation: future.hire@%s' % domain(tenant)
@@ -375,7 +375,7 @@ def test_scheduled_edit_user_runs_when_due(api, tenant):
     body = {'tenantFilter': domain(tenant), 'id': user['id'], 'username': username, 'Domain': user_domain,
             'displayName': user['displayName'], 'jobTitle': 'Chief Emulation Officer',
             'Scheduled': {'Enabled': True, 'date': int(api.emu.state.now()) + 60}}
-    status, answer, _ = api.call('EditUser', 'POST', body=body)
+    status, answer, _unused = api.call('EditUser', 'POST', body=body)
     assert status == 200, answer
     assert user['jobTitle'] != 'Chief Emulation Officer'
     advance(api, 61)

@@ -58,7 +58,7 @@ def synced(tenant_state):
 # ------------------------------------------------------------------ ListMFAUsers / ListPerUserMFA
 
 def test_mfa_users_three_state_registration(api, tenant):
-    status, rows, _ = api.call('ListMFAUsers', params={'tenantFilter': domain(tenant)})
+    status, rows, _unused = api.call('ListMFAUsers', params={'tenantFilter': domain(tenant)})
     assert status == 200 and len(rows) == len(tenant.users)
     by_id = {r['ID']: r for r in rows}
     registered = member(tenant, with_push)
@@ -77,7 +77,7 @@ def test_mfa_users_three_state_registration(api, tenant):
 
 
 def test_mfa_users_conditional_access_coverage(api, ca_tenant):
-    _, rows, _ = api.call('ListMFAUsers', params={'tenantFilter': domain(ca_tenant)})
+    _unused, rows, _unused = api.call('ListMFAUsers', params={'tenantFilter': domain(ca_tenant)})
     all_users = next(p for p in ca_tenant.ca_policies if p['includeUsers'] == ['All'] and p['state'] == 'enabled')
     breakglass = all_users['excludeUsers'][0]
     by_id = {r['ID']: r for r in rows}
@@ -91,37 +91,37 @@ def test_mfa_users_conditional_access_coverage(api, ca_tenant):
 
 
 def test_mfa_users_unknown_tenant_is_403(api):
-    status, body, _ = api.call('ListMFAUsers', params={'tenantFilter': 'nosuch.example'})
+    status, body, _unused = api.call('ListMFAUsers', params={'tenantFilter': 'nosuch.example'})
     assert status == 403 and isinstance(body, list) and len(body) == 1
 
 
 def test_mfa_users_all_tenants_loads_then_serves_cache(api):
-    status, first, _ = api.call('ListMFAUsers', params={'tenantFilter': 'AllTenants'})
+    status, first, _unused = api.call('ListMFAUsers', params={'tenantFilter': 'AllTenants'})
     assert status == 200 and first == [{'UPN': 'Loading data for all tenants. Please check back in a few minutes'}]
-    _, second, _ = api.call('ListMFAUsers', params={'tenantFilter': 'AllTenants'})
+    _unused, second, _unused = api.call('ListMFAUsers', params={'tenantFilter': 'AllTenants'})
     assert len(second) == sum(len(t.users) for t in tenants(api))
     assert {r['Tenant'] for r in second} == {domain(t) for t in tenants(api)}
     advance(api, 2 * 3600 + 60)
-    _, third, _ = api.call('ListMFAUsers', params={'tenantFilter': 'AllTenants'})
+    _unused, third, _unused = api.call('ListMFAUsers', params={'tenantFilter': 'AllTenants'})
     assert third == first
 
 
 def test_mfa_users_report_db_all_tenants(api):
-    status, rows, _ = api.call('ListMFAUsers', params={'tenantFilter': 'AllTenants', 'UseReportDB': 'true'})
+    status, rows, _unused = api.call('ListMFAUsers', params={'tenantFilter': 'AllTenants', 'UseReportDB': 'true'})
     assert status == 200 and len(rows) == sum(len(t.users) for t in tenants(api))
     assert all('CacheTimestamp' in r for r in rows)
 
 
 def test_per_user_mfa_views(api, tenant):
     user = member(tenant)
-    status, rows, _ = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'userId': user['userPrincipalName']})
+    status, rows, _unused = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'userId': user['userPrincipalName']})
     assert status == 200 and rows == [{'PerUserMFAState': user['_perUserMfa'], 'UserPrincipalName': user['userPrincipalName']}]
-    _, rows, _ = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'allUsers': 'true'})
+    _unused, rows, _unused = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'allUsers': 'true'})
     assert len(rows) == len(tenant.users) and set(rows[0]) == {'userPrincipalName', 'id', 'perUserMfaState'}
     # Without userId the Graph call lists everyone: one row whose state is an array (the captured shape).
-    _, rows, _ = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'allUsers': 'nope'})
+    _unused, rows, _unused = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'allUsers': 'nope'})
     assert len(rows) == 1 and rows[0]['UserPrincipalName'] is None and len(rows[0]['PerUserMFAState']) == len(tenant.users)
-    status, body, _ = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'userId': 'ghost@x.example'})
+    status, body, _unused = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'userId': 'ghost@x.example'})
     assert status == 500
     assert body[0].startswith('Failed to get MFA State for ghost@x.example : Failed to get MFA State for ghost@x.example : ')
 
@@ -130,21 +130,21 @@ def test_exec_per_user_mfa(api, tenant):
     user = member(tenant, lambda u: u['_perUserMfa'] != 'enforced')
     body = {'tenantFilter': domain(tenant), 'userPrincipalName': user['userPrincipalName'], 'userId': user['id'],
             'State': {'value': 'Enforced', 'label': 'Enforced'}}
-    status, answer, _ = api.call('ExecPerUserMFA', 'POST', body=body)
+    status, answer, _unused = api.call('ExecPerUserMFA', 'POST', body=body)
     assert status == 200 and answer == {'Results': ['Successfully set Per user MFA State for %s' % user['userPrincipalName']]}
-    _, rows, _ = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'userId': user['id']})
+    _unused, rows, _unused = api.call('ListPerUserMFA', params={'tenantFilter': domain(tenant), 'userId': user['id']})
     assert rows[0]['PerUserMFAState'] == 'enforced'
-    status, answer, _ = api.call('ExecPerUserMFA', 'POST', body=dict(body, State='sometimes'))
+    status, answer, _unused = api.call('ExecPerUserMFA', 'POST', body=dict(body, State='sometimes'))
     assert status == 500 and answer['Results'][0].startswith("Cannot validate argument on parameter 'State'")
     # The Graph batch result is never checked: an unknown user still "succeeds".
-    status, answer, _ = api.call('ExecPerUserMFA', 'POST', body=dict(body, userPrincipalName='ghost@x.example', State='disabled'))
+    status, answer, _unused = api.call('ExecPerUserMFA', 'POST', body=dict(body, userPrincipalName='ghost@x.example', State='disabled'))
     assert status == 200 and answer['Results'] == ['Successfully set Per user MFA State for ghost@x.example']
 
 
 def test_exec_per_user_mfa_guest_uses_user_id(api, tenant):
     guest = next(u for u in tenant.users.values() if u['userType'] == 'Guest')
-    _, answer, _ = api.call('ExecPerUserMFA', 'POST', body={'tenantFilter': domain(tenant), 'userPrincipalName': guest['userPrincipalName'],
-                                                            'userId': guest['id'], 'State': 'enabled'})
+    _unused, answer, _unused = api.call('ExecPerUserMFA', 'POST', body={'tenantFilter': domain(tenant), 'userPrincipalName': guest['userPrincipalName'],
+                                                                        'userId': guest['id'], 'State': 'enabled'})
     assert answer == {'Results': ['Successfully set Per user MFA State for %s' % guest['id']]}
     assert guest['_perUserMfa'] == 'enabled'
 
@@ -154,12 +154,12 @@ def test_exec_per_user_mfa_guest_uses_user_id(api, tenant):
 def test_reset_mfa_all_then_nothing_left(api, tenant):
     user = member(tenant, lambda u: len(u.get('_mfaMethods') or []) >= 2)
     upn = user['userPrincipalName']
-    status, answer, _ = api.call('ExecResetMFA', 'POST', body={'tenantFilter': domain(tenant), 'ID': upn})
+    status, answer, _unused = api.call('ExecResetMFA', 'POST', body={'tenantFilter': domain(tenant), 'ID': upn})
     assert status == 200
     assert answer['Results'].startswith('Successfully removed MFA methods (microsoftAuthenticatorMethod, phoneMethod')
     assert answer['Results'].endswith('for user %s. User must supply MFA at next logon' % upn)
     assert user['_mfaMethods'] == []
-    _, answer, _ = api.call('ExecResetMFA', 'POST', body={'tenantFilter': domain(tenant), 'ID': upn})
+    _unused, answer, _unused = api.call('ExecResetMFA', 'POST', body={'tenantFilter': domain(tenant), 'ID': upn})
     assert answer == {'Results': 'No MFA methods found for user %s' % upn}
 
 
@@ -167,54 +167,54 @@ def test_reset_mfa_single_method_and_errors(api, tenant):
     user = member(tenant, lambda u: len(u.get('_mfaMethods') or []) >= 2)
     phone = next(m for m in user['_mfaMethods'] if m['@odata.type'].endswith('phoneAuthenticationMethod'))
     body = {'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'], 'MethodId': phone['id']}
-    _, answer, _ = api.call('ExecResetMFA', 'POST', body=body)
+    _unused, answer, _unused = api.call('ExecResetMFA', 'POST', body=body)
     assert answer == {'Results': 'Successfully removed MFA method (phoneMethod) for user %s' % user['userPrincipalName']}
     assert len(user['_mfaMethods']) >= 1 and phone not in user['_mfaMethods']
-    _, answer, _ = api.call('ExecResetMFA', 'POST', body=body)
+    _unused, answer, _unused = api.call('ExecResetMFA', 'POST', body=body)
     assert answer['Results'] == 'No removable MFA method with id %s found for user %s' % (phone['id'], user['userPrincipalName'])
-    status, answer, _ = api.call('ExecResetMFA', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'ghost@x.example'})
+    status, answer, _unused = api.call('ExecResetMFA', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'ghost@x.example'})
     assert status == 500 and answer['Results'].startswith('Failed to get MFA methods for user ghost@x.example. Error: ')
     # Body only: a query-string request has no ID.
-    status, answer, _ = api.call('ExecResetMFA', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName']})
+    status, answer, _unused = api.call('ExecResetMFA', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName']})
     assert status == 500 and "parameter 'UserPrincipalName'" in answer['Results']
 
 
 def test_send_push(api, tenant):
     reader = Client(api.emu, 'readonly')  # Identity.User.Read is enough for this one
     pushable = member(tenant, with_push)
-    status, answer, _ = reader.call('ExecSendPush', 'POST', body={'TenantFilter': domain(tenant), 'UserEmail': pushable['userPrincipalName']})
+    status, answer, _unused = reader.call('ExecSendPush', 'POST', body={'TenantFilter': domain(tenant), 'UserEmail': pushable['userPrincipalName']})
     assert status == 200 and answer['Results']['state'] == 'success'
     assert answer['Results']['resultText'].startswith('Received an MFA confirmation: ')
     unregistered = member(tenant, lambda u: u.get('_mfaMethods') == [])
-    status, answer, _ = reader.call('ExecSendPush', 'POST', body={'TenantFilter': domain(tenant), 'UserEmail': unregistered['userPrincipalName']})
+    status, answer, _unused = reader.call('ExecSendPush', 'POST', body={'TenantFilter': domain(tenant), 'UserEmail': unregistered['userPrincipalName']})
     assert status == 200 and answer['Results']['state'] == 'error'
     assert answer['Results']['resultText'].startswith('Authentication Failed! Does the user have Push/Phone call MFA configured? ErrorCode: ')
 
 
 def test_create_tap_once_then_refused(api, tenant):
     user = member(tenant)
-    status, answer, _ = api.call('ExecCreateTAP', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
-                                                                  'isUsableOnce': 'true', 'lifetimeInMinutes': '120'})
+    status, answer, _unused = api.call('ExecCreateTAP', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
+                                                                        'isUsableOnce': 'true', 'lifetimeInMinutes': '120'})
     assert status == 200
     tap, info = answer['Results']
     assert tap['state'] == 'success' and tap['copyField'] == tap['temporaryAccessPass'] and tap['lifetimeInMinutes'] == 120
     assert tap['resultText'] == ('The TAP for %s is %s - This TAP is usable for the next 120 minutes (one-time use only)'
                                  % (user['userPrincipalName'], tap['temporaryAccessPass']))
     assert info == {'resultText': 'User ID: %s' % user['userPrincipalName'], 'copyField': user['userPrincipalName'], 'state': 'success'}
-    status, answer, _ = api.call('ExecCreateTAP', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName']})
+    status, answer, _unused = api.call('ExecCreateTAP', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName']})
     assert status == 500 and answer['Results'].startswith('Failed to create Temporary Access Pass (TAP) for %s: ' % user['userPrincipalName'])
     # Once the first pass has expired Graph accepts a new one.
     advance(api, 121 * 60)
-    status, answer, _ = api.call('ExecCreateTAP', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['id'], 'isUsableOnce': 'false'})
+    status, answer, _unused = api.call('ExecCreateTAP', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['id'], 'isUsableOnce': 'false'})
     assert status == 200 and answer['Results'][0]['isUsableOnce'] is False and answer['Results'][0]['lifetimeInMinutes'] == 60
 
 
 def test_create_tap_start_time_and_policy_range(api, tenant):
     user = member(tenant)
-    status, answer, _ = api.call('ExecCreateTAP', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['id'], 'startDateTime': 1893456000})
+    status, answer, _unused = api.call('ExecCreateTAP', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['id'], 'startDateTime': 1893456000})
     assert status == 200 and answer['Results'][0]['resultText'].endswith(' starting at 2030-01-01 00:00:00 UTC')
     other = member(tenant, lambda u: u['id'] != user['id'])
-    status, answer, _ = api.call('ExecCreateTAP', 'POST', body={'tenantFilter': domain(tenant), 'ID': other['id'], 'lifetimeInMinutes': 5})
+    status, answer, _unused = api.call('ExecCreateTAP', 'POST', body={'tenantFilter': domain(tenant), 'ID': other['id'], 'lifetimeInMinutes': 5})
     assert status == 500 and 'lifetimeInMinutes' in answer['Results']
 
 
@@ -222,15 +222,15 @@ def test_create_tap_start_time_and_policy_range(api, tenant):
 
 def test_reset_password_defaults_and_copy_field(api, tenant):
     user = member(tenant)
-    status, answer, _ = api.call('ExecResetPass', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
-                                                                'displayName': user['displayName']})
+    status, answer, _unused = api.call('ExecResetPass', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['userPrincipalName'],
+                                                                      'displayName': user['displayName']})
     assert status == 200
     item = answer['Results']
     assert item['state'] == 'success' and item['copyField'] == user['_password']
     assert item['resultText'] == ('Successfully reset the password for %s, %s. User must change password is set to False. The new '
                                   'password is %s' % (user['displayName'], user['userPrincipalName'], item['copyField']))
     assert user['_forceChangePassword'] is False
-    _, answer, _ = api.call('ExecResetPass', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['id'], 'MustChange': 'TRUE'})
+    _unused, answer, _unused = api.call('ExecResetPass', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['id'], 'MustChange': 'TRUE'})
     assert 'must change password is set to True' in answer['Results']['resultText'] and user['_forceChangePassword'] is True
     assert answer['Results']['resultText'].startswith('Successfully reset the password for %s, %s.' % (user['id'], user['id']))
 
@@ -238,39 +238,39 @@ def test_reset_password_defaults_and_copy_field(api, tenant):
 def test_reset_password_errors_and_synced_users(api, tenant):
     status, text, ctype = api.call('ExecResetPass', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'x', 'MustChange': 'maybe'})
     assert status == 500 and ctype.startswith('text/plain') and 'ToBoolean' in text
-    status, answer, _ = api.call('ExecResetPass', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'ghost@x.example'})
+    status, answer, _unused = api.call('ExecResetPass', 'POST', body={'tenantFilter': domain(tenant), 'ID': 'ghost@x.example'})
     assert status == 500 and answer['Results'].startswith('Failed to reset password for ghost@x.example, ghost@x.example. Error: ')
     ad_user = synced(tenant)
-    _, answer, _ = api.call('ExecResetPass', 'POST', body={'tenantFilter': domain(tenant), 'ID': ad_user['userPrincipalName']})
+    _unused, answer, _unused = api.call('ExecResetPass', 'POST', body={'tenantFilter': domain(tenant), 'ID': ad_user['userPrincipalName']})
     assert 'directory synced' in answer['Results']['resultText'] and ad_user['_forceChangePassword'] is True
 
 
 def test_revoke_sessions(api, tenant):
     user = member(tenant)
-    status, answer, _ = api.call('ExecRevokeSessions', 'POST', body={'tenantFilter': domain(tenant), 'id': user['id'],
-                                                                     'Username': user['userPrincipalName']})
+    status, answer, _unused = api.call('ExecRevokeSessions', 'POST', body={'tenantFilter': domain(tenant), 'id': user['id'],
+                                                                           'Username': user['userPrincipalName']})
     assert status == 200 and answer == {'Results': 'Successfully revoked sessions for %s' % user['userPrincipalName']}
     assert user['_sessionsRevokedAt'] is not None
-    _, answer, _ = api.call('ExecRevokeSessions', 'POST', params={'tenantFilter': domain(tenant), 'id': user['id']})
+    _unused, answer, _unused = api.call('ExecRevokeSessions', 'POST', params={'tenantFilter': domain(tenant), 'id': user['id']})
     assert answer == {'Results': 'Successfully revoked sessions for '}
-    status, answer, _ = api.call('ExecRevokeSessions', 'POST', body={'tenantFilter': domain(tenant), 'id': 'ghost', 'Username': 'g'})
+    status, answer, _unused = api.call('ExecRevokeSessions', 'POST', body={'tenantFilter': domain(tenant), 'id': 'ghost', 'Username': 'g'})
     assert status == 500 and answer['Results'].startswith('Failed to revoke sessions for g. Error: ')
 
 
 def test_clear_immutable_id(api, tenant):
     ad_user = synced(tenant)
-    status, answer, _ = api.call('ExecClrImmId', 'POST', body={'tenantFilter': domain(tenant), 'ID': ad_user['id']})
+    status, answer, _unused = api.call('ExecClrImmId', 'POST', body={'tenantFilter': domain(tenant), 'ID': ad_user['id']})
     assert status == 500 and 'on-premises mastered Directory Sync objects' in answer['Results']
     cloud = member(tenant)
     cloud['onPremisesImmutableId'] = 'c29tZXRoaW5n'
-    status, answer, _ = api.call('ExecClrImmId', 'POST', params={'tenantFilter': domain(tenant), 'ID': cloud['id']})
+    status, answer, _unused = api.call('ExecClrImmId', 'POST', params={'tenantFilter': domain(tenant), 'ID': cloud['id']})
     assert status == 200 and answer == {'Results': 'Successfully cleared immutable ID for user %s' % cloud['id']}
     assert cloud['onPremisesImmutableId'] is None
 
 
 def test_clear_immutable_id_restores_a_deleted_user(api, tenant):
     deleted_id, deleted = next(iter(tenant.deleted.items()))
-    status, answer, _ = api.call('ExecClrImmId', 'POST', body={'tenantFilter': domain(tenant), 'ID': deleted_id})
+    status, answer, _unused = api.call('ExecClrImmId', 'POST', body={'tenantFilter': domain(tenant), 'ID': deleted_id})
     assert status == 200 and answer == {'Results': 'Successfully cleared immutable ID for user %s' % deleted_id}
     assert deleted_id not in tenant.deleted and deleted_id in tenant.users
     # Graph drops its id prefix from the UPN on restore.
@@ -281,16 +281,16 @@ def test_password_never_expires(api, tenant):
     user = member(tenant)
     body = {'tenantFilter': domain(tenant), 'userId': user['id'], 'userPrincipalName': user['userPrincipalName'],
             'PasswordPolicy': {'value': 'DisablePasswordExpiration', 'label': 'Never expire'}}
-    status, answer, _ = api.call('ExecPasswordNeverExpires', 'POST', body=body)
+    status, answer, _unused = api.call('ExecPasswordNeverExpires', 'POST', body=body)
     assert status == 200 and answer == {'Results': ['Successfully set PasswordPolicy for user %s to Never expire' % user['userPrincipalName']]}
     assert user['passwordPolicies'] == 'DisablePasswordExpiration'
     body.pop('PasswordPolicy')
-    _, answer, _ = api.call('ExecPasswordNeverExpires', 'POST', body=body)
+    _unused, answer, _unused = api.call('ExecPasswordNeverExpires', 'POST', body=body)
     # The policy defaults to None; the message shows the (missing) name.
     assert user['passwordPolicies'] == 'None' and answer['Results'][0].endswith(' to ')
-    status, answer, _ = api.call('ExecPasswordNeverExpires', 'POST', body=dict(body, PasswordPolicy='Forever'))
+    status, answer, _unused = api.call('ExecPasswordNeverExpires', 'POST', body=dict(body, PasswordPolicy='Forever'))
     assert status == 500 and "Invalid value specified for property 'passwordPolicies'" in answer['Results'][0]
-    status, text, _ = api.call('ExecPasswordNeverExpires', 'POST', body={'tenantFilter': domain(tenant), 'userId': ' '})
+    status, text, _unused = api.call('ExecPasswordNeverExpires', 'POST', body={'tenantFilter': domain(tenant), 'userId': ' '})
     assert status == 200 and text == ''
 
 
@@ -303,11 +303,11 @@ def _start_bec(api, tenant_state, user, **extra):
 
 def test_bec_check_polls_then_reports(api, tenant):
     bad = victim(tenant)
-    status, answer, _ = _start_bec(api, tenant, bad)
+    status, answer, _unused = _start_bec(api, tenant, bad)
     assert status == 200 and answer == {'GUID': bad['id']}
-    _, answer, _ = api.call('ExecBECCheck', params={'GUID': bad['id'], 'tenantFilter': domain(tenant)})
+    _unused, answer, _unused = api.call('ExecBECCheck', params={'GUID': bad['id'], 'tenantFilter': domain(tenant)})
     assert answer == {'Waiting': True}
-    _, report, ctype = api.call('ExecBECCheck', params={'GUID': bad['id'], 'tenantFilter': domain(tenant)})
+    _unused, report, ctype = api.call('ExecBECCheck', params={'GUID': bad['id'], 'tenantFilter': domain(tenant)})
     assert ctype.startswith('application/json')
     assert set(report) >= {'AddedApps', 'SuspectUserMailboxLogons', 'LastSuspectUserLogon', 'SuspectUserDevices', 'NewRules',
                            'InboxRuleChanges', 'SentMessages', 'MailboxPermissionChanges', 'NewUsers', 'MFADevices',
@@ -328,17 +328,17 @@ def test_bec_cache_is_keyed_by_user_only(api, tenant):
     bad = victim(tenant)
     _start_bec(api, tenant, bad)
     api.control('bec/finish')
-    _, report, _ = api.call('ExecBECCheck', params={'GUID': bad['id']})
+    _unused, report, _unused = api.call('ExecBECCheck', params={'GUID': bad['id']})
     # A second check (even naming another tenant) starts nothing and the old report is served.
     other = tenants(api)[1]
-    _, answer, _ = _start_bec(api, other, bad)
+    _unused, answer, _unused = _start_bec(api, other, bad)
     assert answer == {'GUID': bad['id']}
-    _, again, _ = api.call('ExecBECCheck', params={'GUID': bad['id'], 'tenantFilter': domain(other)})
+    _unused, again, _unused = api.call('ExecBECCheck', params={'GUID': bad['id'], 'tenantFilter': domain(other)})
     assert again == report
     # overwrite=true starts a fresh run.
-    _, answer, _ = _start_bec(api, tenant, bad, overwrite='true')
+    _unused, answer, _unused = _start_bec(api, tenant, bad, overwrite='true')
     assert answer == {'GUID': bad['id']}
-    _, answer, _ = api.call('ExecBECCheck', params={'GUID': bad['id']})
+    _unused, answer, _unused = api.call('ExecBECCheck', params={'GUID': bad['id']})
     assert answer == {'Waiting': True}
 
 
@@ -346,16 +346,16 @@ def test_bec_config_and_unknown_guid(api, tenant):
     api.control('bec/config', {'polls': 1})
     bad = victim(tenant)
     _start_bec(api, tenant, bad)
-    _, report, _ = api.call('ExecBECCheck', params={'GUID': bad['id']})
+    _unused, report, _unused = api.call('ExecBECCheck', params={'GUID': bad['id']})
     assert 'NewRules' in report
-    _, answer, _ = api.call('ExecBECCheck', params={'GUID': 'never-started'})
+    _unused, answer, _unused = api.call('ExecBECCheck', params={'GUID': 'never-started'})
     assert answer == {'GUID': None}
 
 
 def test_bec_remediate_six_steps(api, tenant):
     bad = victim(tenant)
     upn = bad['userPrincipalName']
-    status, answer, _ = api.call('ExecBECRemediate', 'POST', body={'tenantFilter': domain(tenant), 'userid': bad['id'], 'username': upn})
+    status, answer, _unused = api.call('ExecBECRemediate', 'POST', body={'tenantFilter': domain(tenant), 'userid': bad['id'], 'username': upn})
     assert status == 200
     items = answer['Results']
     texts = [i['resultText'] for i in items]
@@ -374,8 +374,8 @@ def test_bec_remediate_six_steps(api, tenant):
 def test_bec_remediate_synced_user_and_no_rules(api, tenant):
     ad_user = synced(tenant)
     tenant.inbox_rules.pop(ad_user['id'], None)
-    _, answer, _ = api.call('ExecBECRemediate', 'POST', body={'tenantFilter': domain(tenant), 'userid': ad_user['id'],
-                                                              'username': ad_user['userPrincipalName']})
+    _unused, answer, _unused = api.call('ExecBECRemediate', 'POST', body={'tenantFilter': domain(tenant), 'userid': ad_user['id'],
+                                                                          'username': ad_user['userPrincipalName']})
     items = answer['Results']
     assert items[1]['state'] == 'error' and 'AD Sync enabled' in items[1]['resultText']
     assert items[1]['resultText'].startswith('Failed to disable account: Failed to set sign-in state for ')
@@ -387,10 +387,10 @@ def test_bec_can_finish_by_time(api, tenant):
     api.control('bec/config', {'polls': 50, 'seconds': 20})
     bad = victim(tenant)
     _start_bec(api, tenant, bad)
-    _, answer, _ = api.call('ExecBECCheck', params={'GUID': bad['id']})
+    _unused, answer, _unused = api.call('ExecBECCheck', params={'GUID': bad['id']})
     assert answer == {'Waiting': True}
     advance(api, 21)
-    _, report, _ = api.call('ExecBECCheck', params={'GUID': bad['id']})
+    _unused, report, _unused = api.call('ExecBECCheck', params={'GUID': bad['id']})
     assert 'ExtractResult' in report
 
 
@@ -398,5 +398,5 @@ def test_bec_unknown_tenant_gives_the_error_object(api):
     user = member(tenants(api)[0])
     api.call('ExecBECCheck', params={'tenantFilter': 'nosuch.example', 'userid': user['id'], 'userName': user['userPrincipalName']})
     assert api.control('bec/finish', {'userid': user['id']}) == {'finished': [user['id']]}
-    _, report, _ = api.call('ExecBECCheck', params={'GUID': user['id']})
+    _unused, report, _unused = api.call('ExecBECCheck', params={'GUID': user['id']})
     assert set(report) == {'Results', 'Exception', 'ExtractedAt'} and "not in CIPP's tenant list" in report['Results']
