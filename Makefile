@@ -6,6 +6,7 @@
 #                     ansible-lint (production profile) + antsibull-docs, changelog lint, collection build
 #   make demo       start the CIPP emulator on a free port, run playbooks/demo.yml against it, stop it
 #   make sandbox    run the emulator in the foreground on 127.0.0.1:8787 and print the CIPP_* exports
+#   make docs       render the plugin/role/filter docs with antsibull-docs into docs/collection/
 #   make venv       .venv (python3 = 3.11, requirements-dev.txt) and .venv-2.21 (pyenv 3.12.1,
 #                   requirements-dev-2.21.txt); rebuilt only when a requirements file or interpreter changes
 #   make collection .build/collections/ansible_collections/msp/cipp (symlink to this tree, for ansible-playbook)
@@ -53,7 +54,7 @@ SANITY_OPTS ?=
 in_venv = PATH=$(1)/bin:$$PATH
 
 .PHONY: help venv collection ansible-test-cache setup test unit unit-2.21 emulator-tests integration integration-2.21 \
-	sanity sanity-2.19 sanity-2.21 lint changelog-lint build check-action-group demo sandbox clean distclean
+	sanity sanity-2.19 sanity-2.21 lint changelog-lint build check-action-group docs demo sandbox clean distclean
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
@@ -142,6 +143,13 @@ changelog-lint: venv
 
 build: venv
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD) .
+
+# Plugin, module, role and filter docs as reStructuredText, rendered by antsibull-docs from the collection itself.
+DOCS_OUT := $(ROOT)/docs/collection
+docs: venv collection
+	rm -rf $(DOCS_OUT) && mkdir -p $(DOCS_OUT)
+	$(call in_venv,$(VENV)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/antsibull-docs collection --use-current \
+		--dest-dir $(DOCS_OUT) --output-format simplified-rst msp.cipp
 
 demo: venv collection
 	VENV=$(VENV) tests/utils/emulator.sh demo
