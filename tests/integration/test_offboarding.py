@@ -146,3 +146,30 @@ def test_the_offboarding_role_handles_leavers_across_tenant_hosts(run_playbook, 
         'offboarding_leavers': [{'user': admins[0]['userPrincipalName'], 'tenant': tenants[0].default_domain}],
         'offboarding_evidence_dir': evidence}}]}], env=cipp_env)
     assert refused.rc != 0 and 'holds an admin role' in refused.stdout
+
+
+def test_a_scheduled_offboarding_is_found_not_duplicated_and_can_be_cancelled(run_playbook, cipp_env, emulator):
+    _tenant, leavers, manager = _people(emulator)
+    upn = leavers[4]['userPrincipalName']
+    when = '2031-01-15T17:00:00Z'
+    schedule = _play(upn, manager['userPrincipalName'], scheduled_at=when, notify=['email', 'psa'], reference='TICKET-9')
+    first = run_playbook(schedule, env=cipp_env)
+    assert first.rc == 0, first.output
+    job = first.result('Offboard')['job']
+    assert job['state'] == 'Planned' and job['reference'] == 'TICKET-9'
+    sent = writes(first.emulator_log())
+    assert [entry['endpoint'] for entry in sent] == ['ExecOffboardUser']
+    assert sent[0]['params']['Scheduled'] == {'enabled': True, 'date': 1926262800}  # 2031-01-15T17:00:00Z
+
+    before = len(first.emulator_log())
+    again = run_playbook(schedule, env=cipp_env)
+    assert again.rc == 0, again.output
+    assert again.result('Offboard')['changed'] is False and writes(again.emulator_log()[before:]) == []
+
+    cancel = [{'hosts': 'localhost', 'gather_facts': False, 'tasks': [{'name': 'Cancel', 'msp.cipp.cipp_offboard': {
+        'tenant': TENANT, 'user': upn, 'state': 'absent'}}]}]
+    cancelled = run_playbook(cancel, env=cipp_env)
+    assert cancelled.rc == 0, cancelled.output
+    assert [c['id'] for c in cancelled.result('Cancel')['cancelled']] == [job['id']]
+    assert [entry['endpoint'] for entry in writes(cancelled.emulator_log()[before:])] == ['RemoveScheduledItem']
+    assert run_playbook(cancel, env=cipp_env).result('Cancel')['changed'] is False
