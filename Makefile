@@ -2,7 +2,8 @@
 #
 #   make test       everything, failing fast (KEEP_GOING=1: run all stages), with the time of each stage:
 #                     action group check, unit (core 2.19 and 2.21), emulator contract tests,
-#                     integration (core 2.19, then 2.21), ansible-test sanity (2.19/py3.11, 2.21/py3.12),
+#                     integration (core 2.19 on the fast path and on the module path, then 2.21),
+#                     ansible-test sanity (2.19/py3.11, 2.21/py3.12),
 #                     ansible-lint (production profile) + antsibull-docs, changelog lint, collection build
 #   make demo       start the CIPP emulator on a free port, run playbooks/demo.yml against it, stop it
 #   make sandbox    run the emulator in the foreground on 127.0.0.1:8787 and print the CIPP_* exports
@@ -54,7 +55,8 @@ SANITY_OPTS ?=
 in_venv = PATH=$(1)/bin:$$PATH
 
 .PHONY: help venv collection ansible-test-cache setup test unit unit-2.21 emulator-tests integration integration-2.21 \
-	sanity sanity-2.19 sanity-2.21 lint changelog-lint build check-action-group docs demo sandbox clean distclean
+	integration-module-path sanity sanity-2.19 sanity-2.21 lint changelog-lint build check-action-group docs demo sandbox clean \
+	distclean
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
@@ -79,7 +81,8 @@ setup: venv collection ansible-test-cache
 # make test's stages, in order, as name:target. Fail fast unless KEEP_GOING=1 (then every stage runs and the
 # summary shows all failures; the exit status is still non-zero).
 TEST_STAGES := setup:setup action-group:check-action-group unit-2.19:unit unit-2.21:unit-2.21 emulator:emulator-tests \
-	integration-2.19:integration integration-2.21:integration-2.21 sanity-2.19:sanity-2.19 sanity-2.21:sanity-2.21 \
+	integration-2.19:integration integration-modules:integration-module-path integration-2.21:integration-2.21 \
+	sanity-2.19:sanity-2.19 sanity-2.21:sanity-2.21 \
 	lint:lint changelog:changelog-lint build:build
 KEEP_GOING ?=
 
@@ -113,6 +116,11 @@ emulator-tests: venv
 # The harness runs the ansible-playbook of the venv whose python runs pytest (see tests/integration/conftest.py).
 integration: venv collection
 	$(call in_venv,$(VENV)) $(VENV)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) tests/integration
+
+# The same suite with every msp.cipp task on the classic module path (the action plugins step aside).
+integration-module-path: venv collection
+	$(call in_venv,$(VENV)) MSP_CIPP_TEST_EXECUTION=module $(VENV)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) \
+		tests/integration
 
 integration-2.21: venv collection
 	$(call in_venv,$(VENV221)) $(VENV221)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) \

@@ -204,8 +204,12 @@ def cipp_env(emulator, tmp_path):
     """Connection settings for the emulator's editor API client, as the modules read them from the environment.
 
     The token cache is private to the test, so one test's cached token never serves another's emulator state.
+    MSP_CIPP_TEST_EXECUTION=module runs every test on the classic module path instead of the controller fast path.
     """
-    return cipp_environment(emulator.url, str(tmp_path / 'tokens'), role='editor')
+    environment = cipp_environment(emulator.url, str(tmp_path / 'tokens'), role='editor')
+    if os.environ.get('MSP_CIPP_TEST_EXECUTION'):
+        environment['CIPP_EXECUTION'] = os.environ['MSP_CIPP_TEST_EXECUTION']
+    return environment
 
 
 @pytest.fixture
