@@ -370,7 +370,7 @@ class CippClient:
     # ------------------------------------------------------------------ response interpretation
 
     def _cipp_text(self, body):
-        return mask_text(_result_text(body), self.known_secrets)[:1000]
+        return mask_text(result_text(body), self.known_secrets)[:1000]
 
     def _http_error(self, spec, status, body):
         text = self._cipp_text(body)
@@ -519,8 +519,8 @@ def _root_reason(exc):
     return type(exc).__name__
 
 
-def _result_text(body):
-    """CIPP's message from any of its body shapes, as one line."""
+def result_text(body):
+    """CIPP's message from any of its body shapes (a string, result items, lists of them), as one line."""
     if body is None:
         return ''
     if isinstance(body, str):
@@ -530,7 +530,7 @@ def _result_text(body):
         return text
     if isinstance(body, dict):
         if 'Results' in body:
-            return _result_text(body['Results'])
+            return result_text(body['Results'])
         if isinstance(body.get('error'), dict):
             return str(body['error'].get('message') or body['error'].get('code') or '')
         if 'resultText' in body:
@@ -539,7 +539,7 @@ def _result_text(body):
             return str(body['Message'])
         return json.dumps(body)[:500]
     if isinstance(body, list):
-        return '; '.join(part for part in (_result_text(item) for item in body) if part)
+        return '; '.join(part for part in (result_text(item) for item in body) if part)
     return str(body)
 
 

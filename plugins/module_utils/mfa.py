@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.msp.cipp.plugins.module_utils.client import result_text
 from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, make_diff, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils.tenants import ALL_TENANTS, list_tenants
@@ -168,7 +169,7 @@ def ensure_mfa(client, params, check_mode):
         if methods or registration != NOT_REGISTERED:
             before['methods'], after['methods'] = methods if methods else registration, []
             response = client.write('ExecResetMFA', {'ID': upn}, tenant=tenant)
-            text = _result_text(response)
+            text = result_text(response)
             # CIPP says so when there was nothing to remove: then nothing changed.
             if response is not None and text.lower().startswith('no mfa methods found'):
                 before.pop('methods'), after.pop('methods')
@@ -199,7 +200,7 @@ def ensure_mfa(client, params, check_mode):
         response = client.write('ExecSendPush', {'TenantFilter': tenant, 'UserEmail': upn}, tenant=None)
         result['changed'] = True
         result['actions'].append('send_push')
-        result['push_result'] = _result_text(response) or None
+        result['push_result'] = result_text(response) or None
 
     if before or after:
         result['diff'] = make_diff(before, after)
@@ -220,15 +221,6 @@ def _mfa_row(client, tenant, user_id):
         if isinstance(row, dict) and str(row.get('ID') or '').lower() == user_id.lower():
             return row
     return None
-
-
-def _result_text(response):
-    results = response.get('Results') if isinstance(response, dict) else response
-    if isinstance(results, dict):
-        return str(results.get('resultText') or '')
-    if isinstance(results, list):
-        return '; '.join(str(item.get('resultText') if isinstance(item, dict) else item) for item in results)
-    return str(results or '')
 
 
 def _tap_details(response):

@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.msp.cipp.plugins.module_utils.client import result_text
 from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
 from ansible_collections.msp.cipp.plugins.module_utils.users import require_user
@@ -51,7 +52,7 @@ def run_action(client, params, check_mode):
         result['diff'] = {'before': {'onPremisesImmutableId': user['onPremisesImmutableId']}, 'after': {'onPremisesImmutableId': None}}
         response = client.write('ExecClrImmId', {'ID': user['id']}, tenant=tenant)
 
-    result['message'] = _message(response) if response is not None else 'Would run %s for %s (check mode).' % (action, upn)
+    result['message'] = result_text(response) if response is not None else 'Would run %s for %s (check mode).' % (action, upn)
     return result
 
 
@@ -60,12 +61,3 @@ def _copy_field(response):
     if isinstance(results, dict):
         return results.get('copyField')
     return None
-
-
-def _message(response):
-    results = response.get('Results') if isinstance(response, dict) else response
-    if isinstance(results, dict):
-        return results.get('resultText')
-    if isinstance(results, list):
-        return '; '.join(str(item.get('resultText') if isinstance(item, dict) else item) for item in results)
-    return results
