@@ -12,6 +12,8 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.msp.cipp.plugins.module_utils.directory import group_is_dynamic
+
 LIST_FIELDS = ('licenses', 'groups', 'business_phones', 'other_mails')
 TEMPLATE_ONLY = ('domain', 'tenant')
 
@@ -68,15 +70,47 @@ def _licence_row(rows, value):
     return None
 
 
+def _group_index(groups):
+    """Groups by lower-case id and display name."""
+    index = {}
+    for group in groups or []:
+        for key in (group.get('id'), group.get('displayName')):
+            if key:
+                index[str(key).lower()] = group
+    return index
+
+
+def _fixed_membership(group):
+    """Why members cannot be added to this group through CIPP, or None.
+
+    A dynamic group's rule decides who is in it (Graph refuses members: "Insufficient privileges"), and a group
+    synced from on-premises AD is changed in AD only. Caught here, such a group would otherwise fail the run
+    halfway: AddUser creates the user and only then reports the group failure.
+    """
+    if group_is_dynamic(group):
+        return 'has dynamic membership (its rule decides who is a member)'
+    if group.get('onPremisesSyncEnabled'):
+        return 'is synced from on-premises AD (change its members there)'
+    return None
+
+
+def _some(names, shown=3):
+    """'a, b, c and 7 more': enough to find the rows without a 100-name sentence."""
+    if len(names) <= shown + 1:
+        return ', '.join(names)
+    return '%s and %d more' % (', '.join(names[:shown]), len(names) - shown)
+
+
 def onboarding_problems(roster, tenant, existing_users=None, groups=None):
     """Everything wrong with the roster, as sentences; empty when it can be onboarded as a whole."""
     problems = []
     domains = set(str(row.get('id', '')).lower() for row in tenant.get('domains_list') or [])
     licences = tenant.get('licenses') or []
     existing = dict((str(user.get('userPrincipalName', '')).lower(), user) for user in existing_users or [])
-    group_names = set()
-    for group in groups or []:
-        group_names.update([str(group.get('id', '')).lower(), str(group.get('displayName', '')).lower()])
+    group_index = _group_index(groups)
+    # A group that cannot take members is named once, not once per hire (template groups apply to everyone):
+    # group id -> (group row, name as written in the roster, the hires that want it).
+    fixed_groups = {}
     seats_needed = {}
     upns = set()
     for hire in roster:
@@ -99,14 +133,35 @@ def onboarding_problems(roster, tenant, existing_users=None, groups=None):
                 seats_needed[row['skuId']] = seats_needed.get(row['skuId'], 0) + 1
         if groups is not None:
             for value in hire.get('groups') or []:
-                if str(value).lower() not in group_names:
+                group = group_index.get(str(value).lower())
+                if group is None:
                     problems.append('%s: no group %s in the tenant' % (upn, value))
+                elif _fixed_membership(group):
+                    fixed_groups.setdefault(str(group.get('id') or value).lower(), (group, value, []))[2].append(upn)
     for sku, needed in seats_needed.items():
         row = _licence_row(licences, sku)
         available = row.get('seats_available')
         if available is not None and needed > available:
             problems.append('%s: %d new assignments but only %d free seats' % (row.get('skuPartNumber'), needed, available))
+    for group, value, wanted_by in fixed_groups.values():
+        problems.append('group %s %s; members cannot be added (wanted for %s)'
+                        % (group.get('displayName') or value, _fixed_membership(group), _some(wanted_by)))
     return problems
+
+
+def onboarding_created(users, existing_users=None):
+    """The per-hire results of a registered cipp_user loop for the users this run created.
+
+    "Created" means: not among the tenant's users read before the loop, and the task changed and did not fail.
+    cipp_user returns its diff only under --diff, so the diff cannot tell a new user from an updated one.
+    """
+    existing = set(str(user.get('userPrincipalName', '')).lower() for user in existing_users or [] if isinstance(user, dict))
+    created = []
+    for result in (users or {}).get('results') or []:
+        upn = str(((result.get('item') or {}).get('user_principal_name')) or '').lower()
+        if upn and upn not in existing and result.get('changed') and not result.get('failed'):
+            created.append(result)
+    return created
 
 
 def onboarding_credentials(users, taps=None):
@@ -128,5 +183,6 @@ class FilterModule(object):
             'csv_records': csv_records,
             'onboarding_roster': onboarding_roster,
             'onboarding_problems': onboarding_problems,
+            'onboarding_created': onboarding_created,
             'onboarding_credentials': onboarding_credentials,
         }

@@ -11,7 +11,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.msp.cipp.plugins.filter.onboarding import (
-    csv_records, onboarding_credentials, onboarding_problems, onboarding_roster,
+    csv_records, onboarding_created, onboarding_credentials, onboarding_problems, onboarding_roster,
 )
 from ansible_collections.msp.cipp.plugins.filter.reports import mfa_csv
 
@@ -77,6 +77,28 @@ def test_only_users_created_in_this_run_get_a_credential():
         {'user': 'a@contoso.com', 'kind': 'Password', 'secret': 'pw-a'},
         {'user': 'c@contoso.com', 'kind': 'Temporary Access Pass', 'secret': 'tap-c'},
     ]
+
+
+def test_groups_that_cannot_take_members_are_named_once_before_anybody_is_created():
+    roster = onboarding_roster([{'username': 'a'}, {'username': 'b', 'groups': ['HQ Sync']}], TEMPLATE)
+    groups = [{'id': 'g1', 'displayName': 'All Staff', 'groupTypes': ['DynamicMembership'], 'membershipRule': 'user.accountEnabled -eq true'},
+              {'id': 'g2', 'displayName': 'HQ Sync', 'onPremisesSyncEnabled': True}]
+    problems = onboarding_problems(roster, TENANT, [], groups)
+    assert problems == ['group All Staff has dynamic membership (its rule decides who is a member); members cannot be added '
+                        '(wanted for a@contoso.com, b@contoso.com)',
+                        'group HQ Sync is synced from on-premises AD (change its members there); members cannot be added '
+                        '(wanted for b@contoso.com)']
+
+
+def test_only_users_missing_before_the_loop_count_as_created():
+    users = {'results': [{'item': {'user_principal_name': 'new@contoso.com'}, 'changed': True},
+                         {'item': {'user_principal_name': 'Edited@contoso.com'}, 'changed': True},
+                         {'item': {'user_principal_name': 'same@contoso.com'}, 'changed': False},
+                         {'item': {'user_principal_name': 'broken@contoso.com'}, 'changed': True, 'failed': True}]}
+    existing = [{'userPrincipalName': 'edited@contoso.com'}, {'userPrincipalName': 'same@contoso.com'}]
+    created = onboarding_created(users, existing)
+    assert [result['item']['user_principal_name'] for result in created] == ['new@contoso.com']
+    assert onboarding_created({}, None) == []
 
 
 def test_the_mfa_csv_keeps_unknown_apart():
