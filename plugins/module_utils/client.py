@@ -167,6 +167,10 @@ class CippClient:
                 results.append({'status': response.get('status'), 'body': sub_body})
         return results
 
+    def pause(self, attempt):
+        """Wait as the client does before its own retry number ``attempt`` (for callers that retry a whole step)."""
+        self._sleep(self._backoff(attempt, None))
+
     def redacted(self, value):
         """``value`` with every secret this client has seen masked."""
         return redact(value, self.known_secrets)
@@ -280,10 +284,13 @@ class CippClient:
                     if status == 500:
                         read_500s += 1
                     if spec.write and status not in WRITE_SAFE_STATUS:
+                        # The parsed body goes along: a JSON body is CIPP's handler answering, which the resource
+                        # layer treats as CIPP's verdict rather than a lost answer (see converge.py).
                         raise CippWriteUncertainError(
                             '%s failed with HTTP %s (%s). The write may or may not have been applied; it was not sent '
                             'again.' % (_where(spec), status, self._cipp_text(body)), endpoint=spec.name, status=status,
-                            cipp_message=self._cipp_text(body))
+                            cipp_message=self._cipp_text(body),
+                            response=self.redacted(body) if isinstance(body, (dict, list)) else None)
                     retry_after = _retry_after(response.headers.get('Retry-After'))
                     failure = self._http_error(spec, status, body)
                 else:
@@ -387,7 +394,8 @@ class CippClient:
                                        spec.name, status, text)
         if status == 404:
             return CippNotFoundError(message + ' (check api_url: it must be the CIPP-API Function App URL)', spec.name, status, text)
-        return CippServerError(message, spec.name, status, text)
+        # The parsed body goes along when it is JSON: it shows CIPP's handler answered (see converge.py).
+        return CippServerError(message, spec.name, status, text, response=self.redacted(body) if isinstance(body, (dict, list)) else None)
 
     def _raise_for_result(self, spec, status, body, check_results):
         if status >= 400:

@@ -14,7 +14,7 @@ __metaclass__ = type
 from ansible_collections.msp.cipp.plugins.module_utils.common import email_addresses, make_diff, outside, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
 from ansible_collections.msp.cipp.plugins.module_utils.tenants import domain_names
-from ansible_collections.msp.cipp.plugins.module_utils.users import UPN, require_user
+from ansible_collections.msp.cipp.plugins.module_utils.users import EMAIL, require_user
 
 OOO_STATES = {'enabled': 'Enabled', 'disabled': 'Disabled', 'scheduled': 'Scheduled'}
 MAILBOX_TYPES = {'user': ('UserMailbox', 'Regular'), 'shared': ('SharedMailbox', 'Shared')}
@@ -33,7 +33,7 @@ def _validate(params):
                 raise CippConfigError("forwarding must be 'disabled' or a dict {to: address, keep_copy: bool}, got %r" % forwarding)
         elif isinstance(forwarding, dict):
             unknown = set(forwarding) - {'to', 'keep_copy'}
-            if unknown or not forwarding.get('to') or not UPN.match(str(forwarding['to'])):
+            if unknown or not forwarding.get('to') or not EMAIL.match(str(forwarding['to'])):
                 raise CippConfigError('forwarding must be {to: user@domain, keep_copy: true|false}; got %r' % (forwarding,))
             if not isinstance(forwarding.get('keep_copy', False), bool):
                 raise CippConfigError('forwarding.keep_copy must be true or false.')

@@ -10,6 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.msp.cipp.plugins.module_utils.client import result_text
 from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, make_diff, to_epoch
+from ansible_collections.msp.cipp.plugins.module_utils.converge import write_verified
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils.tenants import ALL_TENANTS, list_tenants
 from ansible_collections.msp.cipp.plugins.module_utils.users import require_user
@@ -158,7 +159,9 @@ def ensure_mfa(client, params, check_mode):
         if current != wanted_state:
             before['per_user_state'], after['per_user_state'] = current, wanted_state
             # Graph's own values are lower case; the UI's capitals are not verified to work (CONTRACT 13).
-            client.write('ExecPerUserMFA', {'userId': user['id'], 'userPrincipalName': upn, 'State': wanted_state}, tenant=tenant)
+            write_verified(client, 'ExecPerUserMFA', {'userId': user['id'], 'userPrincipalName': upn, 'State': wanted_state},
+                           applied=lambda: per_user_state(client.call('ListPerUserMFA', {'userId': upn}, tenant=tenant)) == wanted_state,
+                           tenant=tenant)
             result['changed'] = True
             result['actions'].append('per_user_state')
 
@@ -168,7 +171,8 @@ def ensure_mfa(client, params, check_mode):
         registration = registration_state(row or {})
         if methods or registration != NOT_REGISTERED:
             before['methods'], after['methods'] = methods if methods else registration, []
-            response = client.write('ExecResetMFA', {'ID': upn}, tenant=tenant)
+            response = write_verified(client, 'ExecResetMFA', {'ID': upn}, tenant=tenant,
+                                      applied=lambda: _methods_gone(_mfa_row(client, tenant, user['id'])))
             text = result_text(response)
             # CIPP says so when there was nothing to remove: then nothing changed.
             if response is not None and text.lower().startswith('no mfa methods found'):
@@ -214,6 +218,10 @@ def per_user_state(rows):
     if isinstance(value, list):
         value = value[0] if value else None
     return str(value).lower() if value else None
+
+
+def _methods_gone(row):
+    return not (row or {}).get('MFAMethods') and registration_state(row or {}) == NOT_REGISTERED
 
 
 def _mfa_row(client, tenant, user_id):

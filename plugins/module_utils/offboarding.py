@@ -18,6 +18,7 @@ import time
 
 from ansible_collections.msp.cipp.plugins.module_utils.bec import write_evidence
 from ansible_collections.msp.cipp.plugins.module_utils.common import email_addresses, make_diff, outside, to_epoch
+from ansible_collections.msp.cipp.plugins.module_utils.converge import write_verified
 from ansible_collections.msp.cipp.plugins.module_utils.directory import group_is_dynamic, group_name
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils.mfa import NOT_REGISTERED, registration_state
@@ -338,8 +339,10 @@ class OffboardRun:
         result['changed'] = True
         result['diff'] = make_diff(before, after)
         known = set(job.get('RowKey') for job in jobs)
-        response = self.client.write('ExecOffboardUser', body, tenant=None)
-        if response is None:
+        # ExecOffboardUser queues a new job on every call: after a lost answer the scheduler is read, and the
+        # request is sent again only when no new job for the user is there.
+        response = write_verified(self.client, 'ExecOffboardUser', body, tenant=None, applied=lambda: self.has_new_job(known))
+        if self.check_mode:
             result['msg'] = 'Would queue an offboarding job for %s with: %s' % (self.upn, ', '.join(entry['step'] for entry in needed))
             return result
         result['cipp_results'] = response.get('Results') if isinstance(response, dict) else response
@@ -415,6 +418,9 @@ class OffboardRun:
         return None
 
     # -- finding and waiting
+
+    def has_new_job(self, known):
+        return any(job.get('RowKey') not in known for job in offboarding_jobs(self.client, self.tenant, self.upn))
 
     def find_new_job(self, known):
         for _attempt in range(3):
@@ -500,7 +506,8 @@ class OffboardRun:
         pending = [job for job in jobs if job_state(job) == 'planned']
         result = {'changed': bool(pending), 'user': {'userPrincipalName': self.upn}, 'cancelled': [self.job_view(job) for job in pending]}
         for job in pending:
-            self.client.write('RemoveScheduledItem', {'id': job['RowKey']})
+            write_verified(self.client, 'RemoveScheduledItem', {'id': job['RowKey']}, applied=lambda key=job['RowKey']: not any(
+                row.get('RowKey') == key for row in offboarding_jobs(self.client, self.tenant, self.upn)))
         return result
 
     def capture_evidence(self, snap):

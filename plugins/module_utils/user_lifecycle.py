@@ -15,13 +15,12 @@ __metaclass__ = type
 import copy
 
 from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, make_diff, plan_list, same
+from ansible_collections.msp.cipp.plugins.module_utils.converge import write_verified
 from ansible_collections.msp.cipp.plugins.module_utils.directory import Directory, group_is_dynamic, group_name
-from ansible_collections.msp.cipp.plugins.module_utils.errors import (
-    CippConfigError, CippResultError, CippWriteUncertainError,
-)
+from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils.iso3166 import is_country
 from ansible_collections.msp.cipp.plugins.module_utils.user_fields import PROFILE_FIELDS
-from ansible_collections.msp.cipp.plugins.module_utils.users import UPN, check_identity, find_user, is_guid
+from ansible_collections.msp.cipp.plugins.module_utils.users import UPN, UPN_MAX, UPN_MAX_DOMAIN, UPN_MAX_LOCAL, check_identity, find_user, is_guid
 
 
 # ------------------------------------------------------------------------------ validation
@@ -32,7 +31,13 @@ def validate(params):
     if not upn and not user_id:
         raise CippConfigError('One of user_principal_name or id is required.')
     if upn is not None and not UPN.match(upn):
-        raise CippConfigError('user_principal_name must look like user@domain.com, got %r' % upn)
+        raise CippConfigError("user_principal_name must look like user@domain.com, with only letters, digits and ' . - _ ! # ^ ~ "
+                              "before the @ (not a period right before it), got %r" % upn)
+    if upn is not None:
+        local, domain = upn.split('@', 1)
+        if len(local) > UPN_MAX_LOCAL or len(domain) > UPN_MAX_DOMAIN or len(upn) > UPN_MAX:
+            raise CippConfigError('user_principal_name is too long: Entra ID allows %d characters before the @, %d after it and %d '
+                                  'in all, got %d, %d and %d' % (UPN_MAX_LOCAL, UPN_MAX_DOMAIN, UPN_MAX, len(local), len(domain), len(upn)))
     if user_id is not None and not is_guid(user_id):
         raise CippConfigError('id must be the user object ID (a GUID), got %r' % user_id)
     usage = params.get('usage_location')
@@ -48,6 +53,10 @@ def validate(params):
     if params.get('manager') == '':
         raise CippConfigError('manager cannot be cleared through CIPP; give a user principal name or object ID.')
     check_identity(params.get('manager') or None, 'manager')
+    password = params.get('password')
+    if password is not None and not strong_enough(password):
+        raise CippConfigError("password does not meet Entra ID's password rule: 8 to 256 characters, with at least three of "
+                              "lower case letters, upper case letters, digits and symbols.")
     if params.get('update_password') == 'always' and not params.get('password'):
         raise CippConfigError('update_password=always needs password.')
     for option in ('licenses', 'groups'):
@@ -59,6 +68,13 @@ def validate(params):
         changing += [name for name in ('licenses', 'groups', 'password', 'manager', 'account_enabled') if params.get(name) is not None]
         if changing:
             raise CippConfigError('state=absent deletes the user; these options make no sense with it: %s' % ', '.join(changing))
+
+
+def strong_enough(password):
+    """Entra ID's own minimum for cloud accounts; anything weaker is refused by Graph after CIPP was called."""
+    kinds = sum(1 for test in (str.islower, str.isupper, str.isdigit) if any(test(char) for char in password))
+    kinds += any(not char.isalnum() for char in password)
+    return 8 <= len(password) <= 256 and kinds >= 3
 
 
 # ------------------------------------------------------------------------------ the resource
@@ -110,11 +126,8 @@ class UserRun:
         if user is None:
             return {'changed': False, 'user': None, 'diff': make_diff({'state': 'absent'}, {'state': 'absent'})}
         before = {'state': 'present', 'user_principal_name': user.get('userPrincipalName')}
-        try:
-            self.client.write('RemoveUser', {'ID': user['id'], 'userPrincipalName': user.get('userPrincipalName')}, tenant=self.tenant)
-        except CippWriteUncertainError:
-            if self.find() is not None:
-                raise
+        write_verified(self.client, 'RemoveUser', {'ID': user['id'], 'userPrincipalName': user.get('userPrincipalName')},
+                       applied=lambda: self.find() is None, tenant=self.tenant)
         return {'changed': True, 'user': None, 'diff': make_diff(before, {'state': 'absent'})}
 
     # -- create
@@ -130,6 +143,8 @@ class UserRun:
                 profile.pop(option)
         licences = self.licences_to_assign(current_skus=[], usage_location=profile.get('usage_location'))[0]
         groups = [self.group_for_change(value) for value in self.group_values_for_create()]
+        # Before AddUser: CIPP would create the user and only then fail on the group (a half-done onboarding).
+        refuse_dynamic(groups)
         manager = self.resolve_manager()
 
         body = {'username': username, 'Domain': domain, 'displayName': self.display_name_for_create(profile, username)}
@@ -173,20 +188,19 @@ class UserRun:
 
     def send_create(self, body):
         try:
-            return self.client.write('AddUser', body, tenant=self.tenant)
-        except CippWriteUncertainError:
-            # The answer was lost: look before deciding, never send AddUser twice (a second one is a 500).
-            if self.find() is None:
-                raise
-            self.warnings.append('The AddUser answer was lost, but the user exists now; CIPP\'s generated password '
-                                 '(if any) could not be read.')
-            return None
+            # A lost answer is never followed by a blind second AddUser (for an existing UPN that is a 500):
+            # the user is looked up first, and AddUser is sent again only when it is still missing.
+            response = write_verified(self.client, 'AddUser', body, applied=lambda: self.find() is not None, tenant=self.tenant)
         except CippResultError as exc:
             if _user_was_created(exc.response):
                 raise CippResultError('%s was created, but CIPP reported failures in the follow-up steps: %s. Run the task '
                                       'again to finish them.' % (body['username'] + '@' + body['Domain'], exc.cipp_message),
                                       exc.endpoint, exc.status, exc.cipp_message, exc.response, exc.failures)
             raise
+        if response is None and not self.check_mode:
+            self.warnings.append('The AddUser answer was lost, but the user exists now; CIPP\'s generated password '
+                                 '(if any) could not be read.')
+        return response
 
     def display_name_for_create(self, profile, username):
         if profile.get('display_name'):
@@ -302,7 +316,33 @@ class UserRun:
             body['MustChangePass'] = bool(flag_now) if must_change is None else bool(must_change)
         if password_change:
             body['password'] = self.params['password']
-        self.client.write('EditUser', body, tenant=self.tenant)
+        # EditUser sets values, so a second one is harmless; still, it is sent again only when a re-read shows
+        # the change is not in place (a new password cannot be read back, so that edit is always sent again).
+        write_verified(self.client, 'EditUser', body, tenant=self.tenant,
+                       applied=lambda: not password_change and self.edit_in_place(user, body))
+
+    def edit_in_place(self, user, body):
+        """Whether a re-read shows every value of the EditUser ``body`` on the user."""
+        now = find_user(self.client, self.tenant, user['id'])
+        if now is None:
+            return False
+        upn = '%s@%s' % (body['username'], body['Domain'])
+        if (now.get('userPrincipalName') or '').lower() != upn.lower():
+            return False
+        for key, value in body.items():
+            if key in ('id', 'username', 'Domain', 'MustChangePass', 'password', 'clearProperties'):
+                continue
+            if key == 'defaultAttributes':
+                if any(not same(now.get(name), item['value']) for name, item in value.items()):
+                    return False
+            elif key == 'setManager':
+                if ((now.get('manager') or {}).get('userPrincipalName') or '').lower() != value['value'].lower():
+                    return False
+            elif not same(now.get(key), value, case_sensitive=_graph_field(key).case_sensitive):
+                return False
+        if any(now.get(name) not in (None, '', []) for name in body.get('clearProperties') or []):
+            return False
+        return self.read_force_change(now) in (None, body['MustChangePass'])
 
     def read_force_change(self, user):
         """The user's pending 'must change password' flag, or None when CIPP does not say."""
@@ -320,12 +360,12 @@ class UserRun:
     def set_enabled(self, user, enabled):
         # Enable is always explicit: a missing Enable means "disable" to CIPP (CONTRACT quirk 9).
         identity = user.get('id') or user.get('userPrincipalName')
-        try:
-            self.client.write('ExecDisableUser', {'ID': identity, 'Enable': bool(enabled)}, tenant=self.tenant)
-        except CippWriteUncertainError:
-            now = self.find()
-            if now is None or bool(now.get('accountEnabled')) != bool(enabled):
-                raise
+
+        def in_place():
+            now = find_user(self.client, self.tenant, identity)
+            return now is not None and bool(now.get('accountEnabled')) == bool(enabled)
+
+        write_verified(self.client, 'ExecDisableUser', {'ID': identity, 'Enable': bool(enabled)}, applied=in_place, tenant=self.tenant)
 
     # -- licences
 
@@ -361,7 +401,13 @@ class UserRun:
             body.append({'tenantFilter': self.tenant, 'userIds': [user['id']], 'LicenseOperation': 'Remove',
                          'RemoveAllLicenses': False,
                          'LicensesToRemove': [{'value': sku, 'label': self.directory.license_label(sku)} for sku in removes]})
-        self.client.write('ExecBulkLicense', body, tenant=None)
+
+        def in_place():
+            now = find_user(self.client, self.tenant, user['id'])
+            skus = set(str(lic.get('skuId')).lower() for lic in (now or {}).get('assignedLicenses') or [])
+            return now is not None and set(adds) <= skus and not set(removes) & skus
+
+        write_verified(self.client, 'ExecBulkLicense', body, applied=in_place, tenant=None)
 
     # -- groups
 
@@ -378,9 +424,7 @@ class UserRun:
         by_id = dict((group['id'].lower(), group) for group in current)
         add_rows = [self.group_for_change(group_id, current) for group_id in adds]
         remove_rows = [by_id[group_id.lower()] for group_id in removes]
-        for row in add_rows + remove_rows:
-            if group_is_dynamic(row):
-                raise CippConfigError('groups: %s is a dynamic group; its members follow its rule and cannot be changed.' % group_name(row))
+        refuse_dynamic(add_rows + remove_rows)
         return add_rows, remove_rows
 
     def group_for_change(self, value, current=()):
@@ -389,8 +433,14 @@ class UserRun:
     def send_membership(self, user, group, action):
         member = {'value': user['id'], 'label': user.get('userPrincipalName'),
                   'addedFields': {'userPrincipalName': user.get('userPrincipalName')}}
-        self.client.write('EditGroup', {'groupId': _group_ref(group), action: [member], 'groupName': group_name(group)},
-                          tenant=self.tenant)
+
+        def in_place():
+            rows = self.client.call('ListUserGroups', {'userId': user['id']}, tenant=self.tenant) or []
+            member_now = any(isinstance(row, dict) and str(row.get('id')).lower() == group['id'].lower() for row in rows)
+            return member_now == (action == 'AddMember')
+
+        write_verified(self.client, 'EditGroup', {'groupId': _group_ref(group), action: [member], 'groupName': group_name(group)},
+                       applied=in_place, tenant=self.tenant)
 
     # -- manager
 
@@ -443,6 +493,19 @@ def _field(option):
         if field.option == option:
             return field
     raise KeyError(option)
+
+
+def _graph_field(graph):
+    for field in PROFILE_FIELDS:
+        if field.graph == graph:
+            return field
+    raise KeyError(graph)
+
+
+def refuse_dynamic(groups):
+    for row in groups:
+        if group_is_dynamic(row):
+            raise CippConfigError('groups: %s is a dynamic group; its members follow its rule and cannot be changed.' % group_name(row))
 
 
 def _group_ref(group):

@@ -16,7 +16,14 @@ import re
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
 
 GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
-UPN = re.compile(r'^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$')
+_DOMAIN = r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+'
+# Entra ID's user name rules: A-Z a-z 0-9 ' . - _ ! # ^ ~ before the @ (so guests' #EXT# names pass), no period
+# right before the @; at most 64 characters before it, 48 after it and 113 in all (the lengths are checked where a
+# UPN may be created: an existing user is simply not found).
+UPN = re.compile(r"^[A-Za-z0-9'._!#^~-]*[A-Za-z0-9'_!#^~-]@" + _DOMAIN + '$')
+UPN_MAX_LOCAL, UPN_MAX_DOMAIN, UPN_MAX = 64, 48, 113
+# A mail address (forwarding targets may be outside Entra ID): anything but spaces and @ before a domain name.
+EMAIL = re.compile(r'^[^@\s]+@' + _DOMAIN + '$')
 
 INCLUDES = ('groups', 'devices', 'mailbox', 'mailbox_permissions', 'mfa', 'sign_ins', 'manager')
 

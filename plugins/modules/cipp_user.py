@@ -41,6 +41,8 @@ options:
     description:
       - The user's UPN, C(username@domain). Identifies the user, and is the UPN a new user gets.
       - The domain must be one of the tenant's domains.
+      - "Entra ID's rules are checked before anything is sent: only letters, digits and C(' . - _ ! # ^ ~) before the C(@),
+        no period right before it, at most 64 characters before it, 48 after it and 113 in all."
       - With O(id) as well, a different value renames the user (changes the UPN). A rename happens only then.
     type: str
     aliases: [upn]
@@ -123,6 +125,8 @@ options:
     description:
       - Password for a new user, or a new password with O(update_password=always).
       - Without it, CIPP generates a password for a new user; see O(return_password).
+      - Must meet Entra ID's rule for cloud accounts, checked before anything is sent - 8 to 256 characters, with at least
+        three of lower case letters, upper case letters, digits and symbols.
     type: str
   update_password:
     description:

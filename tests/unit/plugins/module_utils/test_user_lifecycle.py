@@ -254,3 +254,54 @@ def test_a_lost_add_user_answer_is_resolved_by_reading_not_by_sending_again():
     assert result['changed'] is True
     assert [name for name, _body in client.writes] == ['AddUser']
     assert 'answer was lost' in result['warnings'][0]
+
+
+@pytest.mark.parametrize('upn', [
+    'jdoe@contoso.com', "o'brien@contoso.com", 'first.last-2_x@sub.contoso.co.uk', 'a!b#c^d~e@contoso.com',
+    'guest_example.org#EXT#@contoso.onmicrosoft.com', 'x' * 64 + '@contoso.com',
+])
+def test_upns_entra_accepts_pass_validation(upn):
+    client = ScriptedClient([dict(JANE, userPrincipalName=upn)])
+    assert ensure_user(client, params(user_principal_name=upn), False)['changed'] is False
+
+
+@pytest.mark.parametrize('upn, why', [
+    ('jdoe.@contoso.com', 'period right before'),
+    ('j doe@contoso.com', 'only letters'),
+    ('j+doe@contoso.com', 'only letters'),
+    ('jdoe@contoso@com', 'look like'),
+    ('jdoe@localhost', 'look like'),
+    ('jdoe@-contoso.com', 'look like'),
+    ('jöe@contoso.com', 'only letters'),
+    ('x' * 65 + '@contoso.com', '64 characters before'),
+    ('jdoe@' + 'a' * 45 + '.com', '48 after'),
+])
+def test_upns_entra_refuses_fail_before_any_call(upn, why):
+    client = ScriptedClient([JANE])
+    with pytest.raises(CippConfigError, match='user_principal_name') as caught:
+        ensure_user(client, params(user_principal_name=upn), False)
+    assert why in caught.value.message
+    assert client.reads == [] and client.writes == []
+
+
+@pytest.mark.parametrize('password, ok', [
+    ('Sh0rt!', False), ('alllowercaseletters', False), ('lowerUPPER', False), ('lower1234', False),
+    ('lowerUPPER12', True), ('lower-1234', True), ('UPPER#1234', True), ('Päss wört 9', True), ('Aa1!' * 65, False),
+])
+def test_passwords_below_entras_rule_fail_before_any_call(password, ok):
+    client = ScriptedClient([])
+    run = lambda: ensure_user(client, params(user_principal_name='new@contoso.com', password=password), False)  # noqa: E731
+    if ok:
+        assert run()['changed'] is True
+    else:
+        with pytest.raises(CippConfigError, match='password') as caught:
+            run()
+        assert password not in caught.value.message  # the refused password is not echoed
+        assert client.writes == []
+
+
+def test_a_dynamic_group_is_refused_before_add_user_creates_anybody():
+    client = ScriptedClient([])
+    with pytest.raises(CippConfigError, match='All Staff is a dynamic group'):
+        ensure_user(client, params(user_principal_name='new@contoso.com', groups={'add': ['Finance', 'All Staff']}), False)
+    assert client.writes == []

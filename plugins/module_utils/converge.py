@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Writes whose outcome was lost: look, then decide.
+
+The client never re-sends a write whose answer it did not get (a timeout, a reset, a front-end error page) or
+that failed with HTTP 5xx (the failure may have come after the change). It raises CippWriteUncertainError or
+CippServerError instead, and the resource that sent the write is the one that can tell whether the change
+happened: it re-reads. ``write_verified`` is that loop:
+  - the change is there: done, nothing is sent again (the answer was lost, or the failure came after the change);
+  - it is not, and the failure says nothing about the request itself (no answer, an error page, a plain-text
+    5xx from the function host): send it again, at most ``client.max_retries`` times, with the client's backoff;
+  - it is not, and CIPP's own handler answered (a JSON body on the 5xx): that is CIPP's verdict on this request;
+    sending it again would fail the same way, so the error is raised with CIPP's text.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.msp.cipp.plugins.module_utils.errors import CippServerError, CippWriteUncertainError
+
+
+def write_verified(client, endpoint, params, applied, tenant=None, check_results=True):
+    """``client.write`` that converges when the outcome is unknown. ``applied()`` re-reads and says whether the
+    write's effect is in place. Returns CIPP's answer, or None when it was lost but the effect is there
+    (and in check mode, as ``client.write`` does)."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return client.write(endpoint, params, tenant=tenant, check_results=check_results)
+        except (CippWriteUncertainError, CippServerError) as exc:
+            if isinstance(exc, CippServerError) and (exc.status or 0) < 500:
+                raise  # e.g. a 403 that is not RBAC: CIPP refused the request, nothing to verify
+            if applied():
+                return None
+            if _handler_answered(exc):
+                raise _verdict(exc)
+            if attempt > client.max_retries:
+                raise CippWriteUncertainError('Gave up on %s after %d attempts; a re-read after each showed it was not applied. '
+                                              'Last failure: %s' % (exc.endpoint, attempt, exc.message), exc.endpoint, exc.status,
+                                              exc.cipp_message)
+            client.pause(attempt)
+
+
+def _handler_answered(exc):
+    # The client keeps the parsed body of a 5xx: JSON means CIPP's handler caught the failure and answered.
+    return exc.status is not None and isinstance(exc.response, (dict, list))
+
+
+def _verdict(exc):
+    """CIPP's own failure, as a server error (the uncertainty is gone: a re-read shows nothing changed)."""
+    if isinstance(exc, CippServerError):
+        return exc
+    return CippServerError('%s failed with HTTP %s: %s (a re-read shows nothing was changed)'
+                           % (exc.endpoint, exc.status, exc.cipp_message or '(empty body)'), exc.endpoint, exc.status,
+                           exc.cipp_message, exc.response)

@@ -1,0 +1,34 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Resilience suite: the collection against a misbehaving CIPP (faults, lost answers, refusals, bad input).
+
+Playbook runs use the integration harness as it is (tests/integration/conftest.py: emulator, cipp_env,
+run_playbook, the result recorder), loaded here under another name so both suites share one definition.
+In-process tests (the property tests) import the collection from .build/collections.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import importlib.util
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_HARNESS_PATH = os.path.join(HERE, '..', 'integration', 'conftest.py')
+_spec = importlib.util.spec_from_file_location('msp_cipp_integration_harness', _HARNESS_PATH)
+harness = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(harness)
+
+# The harness's fixtures, re-exported so pytest finds them for this directory too.
+collection_link = harness.collection_link
+emulator_session = harness.emulator_session
+emulator = harness.emulator
+cipp_env = harness.cipp_env
+run_playbook = harness.run_playbook
+
+if harness.COLLECTIONS_PATH not in sys.path:
+    sys.path.insert(0, harness.COLLECTIONS_PATH)
+harness.ensure_collection_link()

@@ -1,0 +1,75 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A write CIPP applied but whose answer never arrived (the emulator runs the handler, then drops the
+connection). The module must not send it again: it re-reads, sees the change, and reports success."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from resilience_utils import api_writes, control  # pylint: disable=import-error
+
+TENANT = 'contoso.com'
+NEW = 'lost.answer@contoso.com'
+# Each write endpoint loses its first answer; every other call is answered normally.
+LOST = ('AddUser', 'EditUser', 'EditGroup', 'ExecBulkLicense', 'ExecDisableUser', 'ExecPerUserMFA', 'ExecResetMFA',
+        'ExecOffboardUser', 'RemoveUser')
+
+
+def _people(emulator):
+    with emulator.state.lock:
+        tenant = next(t for t in emulator.state.tenants.values() if t.default_domain == TENANT)
+        members = sorted((u for u in tenant.users.values()
+                          if u.get('accountEnabled') and u.get('assignedLicenses') and not u.get('_isAdmin')
+                          and not u.get('_compromised') and not u.get('onPremisesSyncEnabled')), key=lambda u: u['userPrincipalName'])
+        with_methods = [u for u in members if u.get('_mfaMethods')]
+        mfa_user = next(u for u in members if str(u.get('_perUserMfa') or 'disabled').lower() != 'enforced')
+        leaver = next(u for u in members if u not in (mfa_user, with_methods[0]))
+        return tenant, mfa_user['userPrincipalName'], with_methods[0]['userPrincipalName'], leaver['userPrincipalName']
+
+
+def _tasks(mfa_user, methods_user, leaver):
+    def task(name, module, **args):
+        return {'name': name, module: dict(args, tenant=TENANT), 'register': name.replace(' ', '_').lower()}
+    return [
+        task('Create user', 'msp.cipp.cipp_user', user_principal_name=NEW, display_name='Lost Answer', usage_location='GB'),
+        task('Edit user', 'msp.cipp.cipp_user', user_principal_name=NEW, job_title='Recovered'),
+        task('Join group', 'msp.cipp.cipp_user', user_principal_name=NEW, groups={'add': ['Engineering']}),
+        task('Add licence', 'msp.cipp.cipp_user', user_principal_name=NEW, licenses={'add': ['EXCHANGESTANDARD']}),
+        task('Disable user', 'msp.cipp.cipp_user', user_principal_name=NEW, account_enabled=False),
+        task('Enforce MFA', 'msp.cipp.cipp_mfa', user=mfa_user, per_user_state='enforced'),
+        task('Remove MFA methods', 'msp.cipp.cipp_mfa', user=methods_user, methods='absent'),
+        task('Offboard', 'msp.cipp.cipp_offboard', user=leaver, disable_sign_in=True, hide_from_gal=True, poll_interval=1,
+             wait_timeout=120),
+        task('Delete user', 'msp.cipp.cipp_user', user_principal_name=NEW, state='absent'),
+    ]
+
+
+def test_a_lost_answer_is_never_followed_by_the_same_write(run_playbook, cipp_env, emulator):
+    tenant, mfa_user, methods_user, leaver = _people(emulator)
+    control(emulator, 'POST', 'faults', [{'endpoint': name, 'kind': 'lost_response', 'count': 1} for name in LOST])
+    run = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'tasks': _tasks(mfa_user, methods_user, leaver)}], env=cipp_env)
+    assert run.rc == 0, run.output
+    statuses = dict((r['task'], r['status']) for r in run.results if not r['item'])
+    assert set(statuses.values()) == {'changed'}, statuses
+
+    log = run.emulator_log()
+    writes = api_writes(log)
+    for name in LOST:
+        sent = [entry for entry in writes if entry['endpoint'] == name]
+        assert len(sent) == 1, '%s was sent %d times: %s' % (name, len(sent), sent)
+        assert sent[0]['applied'] and sent[0]['fault'] == 'lost_response', sent[0]
+    assert len(writes) == len(LOST), [entry['endpoint'] for entry in writes]
+
+    # Every change is there, made once.
+    with emulator.state.lock:
+        assert tenant.find_user(NEW) is None
+        assert any(NEW in u['userPrincipalName'].lower() for u in tenant.deleted.values())  # Entra prefixes the id
+        assert str(tenant.find_user(mfa_user).get('_perUserMfa')).lower() == 'enforced'
+        assert not tenant.find_user(methods_user).get('_mfaMethods')
+        assert tenant.find_user(leaver)['accountEnabled'] is False
+    jobs = [t for t in emulator.state.scheduled_tasks.values() if leaver.lower() in str(t.get('Name', '')).lower()]
+    assert len(jobs) == 1, jobs
+    create = run.result('Create user')
+    assert any('answer was lost' in warning for warning in create.get('warnings') or []), create
