@@ -3,8 +3,12 @@
 #   make test       everything, failing fast (KEEP_GOING=1: run all stages), with the time of each stage:
 #                     action group check, unit (core 2.19 and 2.21), emulator contract tests,
 #                     integration (core 2.19 on the fast path and on the module path, then 2.21),
+#                     resilience (fault soak, lost answers, readonly client, check mode, hypothesis bad input),
+#                     benchmark smoke run (tiny versions of every benchmark: correctness checks only),
 #                     ansible-test sanity (2.19/py3.11, 2.21/py3.12),
 #                     ansible-lint (production profile) + antsibull-docs, changelog lint, collection build
+#   make bench      the benchmarks of docs/performance.md against the emulator at 100 ms latency (~15 min);
+#                   BENCH_OPTS="--only noop,tokens --latency-ms 50" for a part; JSON in .build/bench/
 #   make demo       start the CIPP emulator on a free port, run playbooks/demo.yml against it, stop it
 #   make sandbox    run the emulator in the foreground on 127.0.0.1:8787 and print the CIPP_* exports
 #   make docs       render the plugin/role/filter docs with antsibull-docs into docs/collection/
@@ -12,8 +16,8 @@
 #                   requirements-dev-2.21.txt); rebuilt only when a requirements file or interpreter changes
 #   make collection .build/collections/ansible_collections/msp/cipp (symlink to this tree, for ansible-playbook)
 #                   and a fresh copy in .build/ansible-test/ansible_collections/msp/cipp (for ansible-test)
-#   Pieces: unit, unit-2.21, emulator-tests, integration, integration-2.21, sanity, sanity-2.19, sanity-2.21,
-#           lint, changelog-lint, build, check-action-group, clean
+#   Pieces: unit, unit-2.21, emulator-tests, integration, integration-2.21, resilience, bench-smoke, sanity,
+#           sanity-2.19, sanity-2.21, lint, changelog-lint, build, check-action-group, clean
 #
 # Run single tests by hand with the same settings, e.g.:
 #   PYTHONPATH=.build/collections .venv/bin/python -m pytest tests/unit -k offboard
@@ -55,7 +59,7 @@ SANITY_OPTS ?=
 in_venv = PATH=$(1)/bin:$$PATH
 
 .PHONY: help venv collection ansible-test-cache setup test unit unit-2.21 emulator-tests integration integration-2.21 \
-	integration-module-path sanity sanity-2.19 sanity-2.21 lint changelog-lint build check-action-group docs demo sandbox clean \
+	integration-module-path resilience bench bench-smoke sanity sanity-2.19 sanity-2.21 lint changelog-lint build check-action-group docs demo sandbox clean \
 	distclean
 
 help:
@@ -82,6 +86,7 @@ setup: venv collection ansible-test-cache
 # summary shows all failures; the exit status is still non-zero).
 TEST_STAGES := setup:setup action-group:check-action-group unit-2.19:unit unit-2.21:unit-2.21 emulator:emulator-tests \
 	integration-2.19:integration integration-modules:integration-module-path integration-2.21:integration-2.21 \
+	resilience:resilience bench-smoke:bench-smoke \
 	sanity-2.19:sanity-2.19 sanity-2.21:sanity-2.21 \
 	lint:lint changelog:changelog-lint build:build
 KEEP_GOING ?=
@@ -126,6 +131,19 @@ integration-2.21: venv collection
 	$(call in_venv,$(VENV221)) $(VENV221)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) \
 		tests/integration
 
+# The resilience suite shares the integration harness (tests/resilience/conftest.py loads it).
+resilience: venv collection
+	$(call in_venv,$(VENV)) $(VENV)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) tests/resilience
+
+# Benchmarks: timing goals are reported (met or missed), correctness checks fail the run. Not part of make test;
+# bench-smoke (every scenario, tiny, under a minute) is.
+BENCH_OPTS ?=
+bench: venv collection
+	$(VENV)/bin/python tests/bench/run.py $(BENCH_OPTS)
+
+bench-smoke: venv collection
+	$(VENV)/bin/python tests/bench/run.py --smoke
+
 sanity: sanity-2.19 sanity-2.21
 
 # --venv: ansible-test builds one venv per sanity test (cached in ~/.ansible/test/venv) with the exact tool
@@ -155,9 +173,7 @@ build: venv
 # Plugin, module, role and filter docs as reStructuredText, rendered by antsibull-docs from the collection itself.
 DOCS_OUT := $(ROOT)/docs/collection
 docs: venv collection
-	rm -rf $(DOCS_OUT) && mkdir -p $(DOCS_OUT)
-	$(call in_venv,$(VENV)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/antsibull-docs collection --use-current \
-		--dest-dir $(DOCS_OUT) --output-format simplified-rst msp.cipp
+	VENV=$(VENV) tests/utils/render_docs.sh $(DOCS_OUT)
 
 demo: venv collection
 	VENV=$(VENV) tests/utils/emulator.sh demo

@@ -149,32 +149,16 @@ def onboarding_problems(roster, tenant, existing_users=None, groups=None):
     return problems
 
 
-def onboarding_created(users, existing_users=None):
-    """The per-hire results of a registered cipp_user loop for the users this run created.
-
-    "Created" means: not among the tenant's users read before the loop, and the task changed and did not fail.
-    cipp_user returns its diff only under --diff, so the diff cannot tell a new user from an updated one.
-    """
-    existing = set(str(user.get('userPrincipalName', '')).lower() for user in existing_users or [] if isinstance(user, dict))
-    created = []
-    for result in (users or {}).get('results') or []:
-        upn = str(((result.get('item') or {}).get('user_principal_name')) or '').lower()
-        if upn and upn not in existing and result.get('changed') and not result.get('failed'):
-            created.append(result)
-    return created
-
-
-def onboarding_credentials(users, taps=None):
-    """The first credential of each user created in this run: [{user, kind, secret}]."""
-    credentials = {}
-    for result in (users or {}).get('results') or []:
-        if result.get('password'):
-            credentials[result['item']['user_principal_name']] = {'kind': 'Password', 'secret': result['password']}
-    for result in (taps or {}).get('results') or []:
-        tap = result.get('temporary_access_pass') or {}
-        if tap.get('pass'):
-            credentials[result['item']['item']['user_principal_name']] = {'kind': 'Temporary Access Pass', 'secret': tap['pass']}
-    return [dict(user=user, **value) for user, value in sorted(credentials.items())]
+def onboarding_entries(roster):
+    """The roster as msp.cipp.cipp_users entries: each hire's licences and groups become ``{add: [...]}``."""
+    entries = []
+    for hire in roster or []:
+        entry = dict((key, value) for key, value in hire.items() if key not in LIST_FIELDS[:2])
+        for field in LIST_FIELDS[:2]:
+            if hire.get(field):
+                entry[field] = {'add': list(hire[field])}
+        entries.append(entry)
+    return entries
 
 
 class FilterModule(object):
@@ -183,6 +167,5 @@ class FilterModule(object):
             'csv_records': csv_records,
             'onboarding_roster': onboarding_roster,
             'onboarding_problems': onboarding_problems,
-            'onboarding_created': onboarding_created,
-            'onboarding_credentials': onboarding_credentials,
+            'onboarding_entries': onboarding_entries,
         }

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import threading
+
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
 
 
@@ -19,13 +21,16 @@ class Directory:
         self._skus = None
         self._groups = None
         self._domains = None
+        # cipp_users reads through one Directory from several threads: each list is still read once.
+        self._locks = dict((name, threading.Lock()) for name in ('domains', 'skus', 'groups'))
 
     # -- domains
 
     def domains(self):
-        if self._domains is None:
-            rows = self.client.call('ListDomains', tenant=self.tenant) or []
-            self._domains = [row for row in rows if isinstance(row, dict) and row.get('id')]
+        with self._locks['domains']:
+            if self._domains is None:
+                rows = self.client.call('ListDomains', tenant=self.tenant) or []
+                self._domains = [row for row in rows if isinstance(row, dict) and row.get('id')]
         return self._domains
 
     def check_domain(self, domain, option):
@@ -37,9 +42,10 @@ class Directory:
     # -- licences
 
     def skus(self):
-        if self._skus is None:
-            rows = self.client.call('ListLicenses', tenant=self.tenant) or []
-            self._skus = [row for row in rows if isinstance(row, dict) and row.get('skuId')]
+        with self._locks['skus']:
+            if self._skus is None:
+                rows = self.client.call('ListLicenses', tenant=self.tenant) or []
+                self._skus = [row for row in rows if isinstance(row, dict) and row.get('skuId')]
         return self._skus
 
     def skus_loaded(self):
@@ -62,22 +68,27 @@ class Directory:
                 return row.get('skuPartNumber') or sku_id
         return sku_id
 
+    def free_seats(self, sku_id):
+        row = self.resolve_license(sku_id)
+        available = _to_int(row.get('CountAvailable'))
+        if available is None:
+            available = (_to_int(row.get('TotalLicenses')) or 0) - (_to_int(row.get('CountUsed')) or 0)
+        return available
+
     def check_seats(self, sku_ids):
         for sku_id in sku_ids:
             row = self.resolve_license(sku_id)
-            available = _to_int(row.get('CountAvailable'))
-            if available is None:
-                available = (_to_int(row.get('TotalLicenses')) or 0) - (_to_int(row.get('CountUsed')) or 0)
-            if available < 1:
+            if self.free_seats(sku_id) < 1:
                 raise CippConfigError('licenses: no free seat of %s in tenant %s (%s of %s used)'
                                       % (row.get('skuPartNumber'), self.tenant, row.get('CountUsed'), row.get('TotalLicenses')))
 
     # -- groups
 
     def groups(self):
-        if self._groups is None:
-            rows = self.client.call('ListGroups', tenant=self.tenant) or []
-            self._groups = [row for row in rows if isinstance(row, dict) and row.get('id')]
+        with self._locks['groups']:
+            if self._groups is None:
+                rows = self.client.call('ListGroups', tenant=self.tenant) or []
+                self._groups = [row for row in rows if isinstance(row, dict) and row.get('id')]
         return self._groups
 
     def resolve_group(self, value, known=()):

@@ -12,7 +12,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+import json
+import sys
+
+from collections.abc import Mapping
+
+from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
 from ansible_collections.msp.cipp.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, CippClient
 from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, redact
@@ -77,6 +82,7 @@ class CippModule:
     def __init__(self, argument_spec, supports_check_mode=True, **kwargs):
         spec = dict(CONNECTION_ARGSPEC)
         spec.update(argument_spec)
+        _refuse_unstructured_options(spec)
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
@@ -90,9 +96,52 @@ class CippModule:
             result = resource_function(self.client, self.params, self.check_mode)
         except CippError as exc:
             self.fail(exc)
+        if result.get('failed'):
+            # A resource that did part of its work (cipp_users) fails with what it did.
+            self.module.fail_json(**finish(result, self.client, self.module._diff))
         self.module.exit_json(**finish(result, self.client, self.module._diff))
 
     def fail(self, exc):
         result = {'msg': exc.message}
         result.update(exc.to_result())
         self.module.fail_json(**finish(result, self.client, False))
+
+
+def _refuse_unstructured_options(spec):
+    """Fail like fail_json, before AnsibleModule's own validation crashes on the same input without naming the option."""
+    problems = unstructured_options(spec, _load_params())  # ansible-core caches what it read, AnsibleModule reads it again
+    if problems:
+        print(json.dumps({'failed': True, 'msg': '; '.join(problems)}))
+        sys.exit(1)
+
+
+def unstructured_options(spec, args, prefix=''):
+    """Options with sub-options given something that is neither a dict nor a string (e.g. ``licenses: 0``), at any depth
+    (``users[2].licenses``).
+
+    ansible-core's ArgumentSpecValidator raises TypeError on those instead of reporting them, which would end
+    the task with a traceback that does not name the option. Strings are left to the validator: it parses
+    ``key=value`` and JSON, and reports what it cannot parse.
+    """
+    problems = []
+    for name, options in spec.items():
+        if not options.get('options'):
+            continue
+        is_list = options.get('type') == 'list'
+        for key in [name] + list(options.get('aliases') or []):
+            value = args.get(key)
+            if value is None:
+                continue
+            items = value if isinstance(value, list) else [value]
+            wrong = [item for item in items if not isinstance(item, (Mapping, str))]
+            if wrong:
+                # Only the wrong items are shown (numbers, booleans...): the rest may hold no_log values.
+                problems.append('%s%s must be %s with some of the keys %s, got %s'
+                                % (prefix, key, 'a list of dicts' if is_list else 'a dict', ', '.join(sorted(options['options'])),
+                                   ', '.join('%s %r' % (type(item).__name__, item) for item in wrong)))
+                continue
+            for index, item in enumerate(items):
+                if isinstance(item, Mapping):
+                    where = '%s%s%s.' % (prefix, key, '[%d]' % index if is_list else '')
+                    problems.extend(unstructured_options(options['options'], item, where))
+    return problems

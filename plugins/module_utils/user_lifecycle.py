@@ -79,15 +79,19 @@ def strong_enough(password):
 
 # ------------------------------------------------------------------------------ the resource
 
+NOT_READ = object()
+
+
 class UserRun:
     """One cipp_user task: holds what was read so nothing is read twice."""
 
-    def __init__(self, client, params, check_mode):
+    def __init__(self, client, params, check_mode, directory=None):
         self.client = client
         self.params = params
         self.check_mode = check_mode
         self.tenant = params['tenant']
-        self.directory = Directory(client, self.tenant)
+        # cipp_users shares one Directory between its users, so the tenant's lists are read once.
+        self.directory = directory or Directory(client, self.tenant)
         self.warnings = []
         self.password = None
         self._current_groups = None
@@ -109,8 +113,10 @@ class UserRun:
     def wanted_profile(self):
         return dict((field.option, self.params[field.option]) for field in PROFILE_FIELDS if self.params.get(field.option) is not None)
 
-    def run(self):
-        user = self.find()
+    def run(self, user=NOT_READ):
+        """Make the user match the task. ``user`` is what a caller already read (None: no such user)."""
+        if user is NOT_READ:
+            user = self.find()
         if self.params['state'] == 'absent':
             return self.delete(user)
         if user is None:

@@ -17,14 +17,12 @@ __metaclass__ = type
 import importlib
 import os
 
-from collections.abc import Mapping
-
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippError
-from ansible_collections.msp.cipp.plugins.module_utils.module import CONNECTION_ARGSPEC, client_from_params, finish
+from ansible_collections.msp.cipp.plugins.module_utils.module import CONNECTION_ARGSPEC, client_from_params, finish, unstructured_options
 
 LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local')
 
@@ -82,23 +80,3 @@ class CippAction(ActionBase):
         outcome['invocation'] = {'module_args': remove_values(params, no_log_values)}
         result.update(outcome)
         return result
-
-
-def unstructured_options(spec, args):
-    """Options with sub-options given something that is neither a dict nor a string (e.g. ``licenses: 0``).
-
-    ansible-core's ArgumentSpecValidator raises TypeError on those instead of reporting them, which would end
-    the task with a traceback that does not name the option. Strings are left to the validator: it parses
-    ``key=value`` and JSON, and reports what it cannot parse.
-    """
-    problems = []
-    for name, options in spec.items():
-        if not options.get('options'):
-            continue
-        for key in [name] + list(options.get('aliases') or []):
-            value = args.get(key)
-            items = value if isinstance(value, list) else [value]
-            if value is not None and any(not isinstance(item, (Mapping, str)) for item in items):
-                problems.append('%s must be a dict with some of the keys %s, got %s %r'
-                                % (key, ', '.join(sorted(options['options'])), type(value).__name__, value))
-    return problems

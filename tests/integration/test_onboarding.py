@@ -33,10 +33,8 @@ CSV_TEXT = ('username,given_name,surname,job_title,groups\n'
 CSV_USERNAMES = ['grace.hopper', 'edsger.dijkstra']
 # Callbacks see a role's tasks as "<role> : <task name>".
 ROLE = 'msp.cipp.onboarding : '
-CREATE_TASK = ROLE + 'Create or update each hire'
-HANDOVER_TASK = ROLE + "Write each new user's first credential to a 0600 hand-over file"
-TAP_TASK = ROLE + 'Create a Temporary Access Pass for each new user'
-SUMMARY_TASK = ROLE + 'Show what changed'
+CREATE_TASK = ROLE + "Create or update every hire, and hand each new user's first credential over in a 0600 file"
+SUMMARY_TASK = ROLE + 'Show who was created and who was changed'
 VALIDATE_TASK = ROLE + 'Validate the whole roster before creating anybody'
 
 
@@ -76,13 +74,13 @@ def _handover_snapshot(handover):
 
 
 def _item_changes(run):
-    """`changed` of each hire's cipp_user result, in roster order (no_log hides the rest, even the item label)."""
-    return [record['result'].get('changed') for record in run.task_results(CREATE_TASK, item=True)]
+    """`changed` of each hire in the cipp_users result, in roster order."""
+    return [entry['changed'] for entry in run.result(CREATE_TASK)['users']]
 
 
 def _changed_users(run):
-    """The role's own summary: the hires whose cipp_user result was changed."""
-    return run.result(SUMMARY_TASK)['msg']
+    """The role's own summary: the hires that were changed (created ones included)."""
+    return run.result(SUMMARY_TASK)['msg']['changed']
 
 
 def test_roster_from_vars_and_csv_is_created_once_with_private_hand_over_files(run_playbook, cipp_env, emulator, tmp_path):
@@ -129,7 +127,7 @@ def test_roster_from_vars_and_csv_is_created_once_with_private_hand_over_files(r
     assert writes(second.emulator_log()[before:]) == []
     assert _item_changes(second) == [False] * len(everyone)
     assert _changed_users(second) == []
-    assert second.task_results(HANDOVER_TASK, item=True) == []
+    assert second.result(CREATE_TASK)['handover_files'] == []
     assert _handover_snapshot(handover) == files
 
 
@@ -178,7 +176,7 @@ def test_tap_credential_is_created_for_new_users_only(run_playbook, cipp_env, em
     assert second.rc == 0, second.output
     sent = writes(second.emulator_log()[before:])
     assert [entry['endpoint'] for entry in sent] == ['AddUser', 'ExecCreateTAP'], sent
-    assert len(second.task_results(TAP_TASK, item=True)) == 1
+    assert second.result(CREATE_TASK)['created'] == [_upn('second.wave')]
 
     tenant = _tenant(emulator)
     assert tenant.find_user(sent[1]['params']['ID']) is tenant.find_user(_upn('second.wave')), sent[1]

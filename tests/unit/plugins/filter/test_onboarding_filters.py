@@ -11,7 +11,7 @@ import pytest
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.msp.cipp.plugins.filter.onboarding import (
-    csv_records, onboarding_created, onboarding_credentials, onboarding_problems, onboarding_roster,
+    csv_records, onboarding_entries, onboarding_problems, onboarding_roster,
 )
 from ansible_collections.msp.cipp.plugins.filter.reports import mfa_csv
 
@@ -69,13 +69,12 @@ def test_licences_need_a_usage_location():
     assert onboarding_problems(roster, TENANT, []) == ['a@contoso.com: licences need a usage location; set usage_location']
 
 
-def test_only_users_created_in_this_run_get_a_credential():
-    users = {'results': [{'item': {'user_principal_name': 'a@contoso.com'}, 'password': 'pw-a'},
-                         {'item': {'user_principal_name': 'b@contoso.com'}, 'changed': False}]}
-    taps = {'results': [{'item': {'item': {'user_principal_name': 'c@contoso.com'}}, 'temporary_access_pass': {'pass': 'tap-c'}}]}
-    assert onboarding_credentials(users, taps) == [
-        {'user': 'a@contoso.com', 'kind': 'Password', 'secret': 'pw-a'},
-        {'user': 'c@contoso.com', 'kind': 'Temporary Access Pass', 'secret': 'tap-c'},
+def test_roster_hires_become_cipp_users_entries_that_add_licences_and_groups():
+    roster = onboarding_roster([{'username': 'a', 'groups': ['Finance']}, {'username': 'b'}], dict(TEMPLATE, groups=[]))
+    assert onboarding_entries(roster) == [
+        {'user_principal_name': 'a@contoso.com', 'usage_location': 'US', 'company_name': 'Contoso',
+         'licenses': {'add': ['SPB']}, 'groups': {'add': ['Finance']}},
+        {'user_principal_name': 'b@contoso.com', 'usage_location': 'US', 'company_name': 'Contoso', 'licenses': {'add': ['SPB']}},
     ]
 
 
@@ -88,17 +87,6 @@ def test_groups_that_cannot_take_members_are_named_once_before_anybody_is_create
                         '(wanted for a@contoso.com, b@contoso.com)',
                         'group HQ Sync is synced from on-premises AD (change its members there); members cannot be added '
                         '(wanted for b@contoso.com)']
-
-
-def test_only_users_missing_before_the_loop_count_as_created():
-    users = {'results': [{'item': {'user_principal_name': 'new@contoso.com'}, 'changed': True},
-                         {'item': {'user_principal_name': 'Edited@contoso.com'}, 'changed': True},
-                         {'item': {'user_principal_name': 'same@contoso.com'}, 'changed': False},
-                         {'item': {'user_principal_name': 'broken@contoso.com'}, 'changed': True, 'failed': True}]}
-    existing = [{'userPrincipalName': 'edited@contoso.com'}, {'userPrincipalName': 'same@contoso.com'}]
-    created = onboarding_created(users, existing)
-    assert [result['item']['user_principal_name'] for result in created] == ['new@contoso.com']
-    assert onboarding_created({}, None) == []
 
 
 def test_the_mfa_csv_keeps_unknown_apart():

@@ -24,3 +24,10 @@ def test_a_non_dict_for_an_option_with_sub_options_is_named(value):
 @pytest.mark.parametrize('value', [None, {'add': ['SPB']}, 'add=SPB', '{"add": ["SPB"]}'])
 def test_dicts_and_strings_are_left_to_the_validator(value):
     assert unstructured_options(ARGUMENT_SPEC, {'licenses': value, 'job_title': 7}) == []
+
+
+def test_entries_of_a_list_of_dicts_are_checked_too():
+    from ansible_collections.msp.cipp.plugins.modules.cipp_users import ARGUMENT_SPEC as USERS_SPEC
+    assert unstructured_options(USERS_SPEC, {'users': [{'user_principal_name': 'a@contoso.com', 'licenses': 0}]}) == [
+        'users[0].licenses must be a dict with some of the keys add, remove, set, got int 0']
+    assert unstructured_options(USERS_SPEC, {'users': [3]})[0].startswith('users must be a list of dicts')

@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""cipp_users: many users of one tenant in one task, each handled exactly as cipp_user handles one.
+
+A loop of cipp_user tasks pays every user's task start-up and API round trips one after the other. Here:
+  1. every entry is validated, and every user is looked up, ``parallel`` at a time;
+  2. the whole list is checked before any write (unknown licences or groups, usage locations, free seats for
+     all the new assignments together), so a bad list changes nothing;
+  3. each user then goes through cipp_user's own UserRun, ``parallel`` at a time, sharing one read of the
+     tenant's domains, licences and groups;
+  4. new users' first credentials (CIPP's generated password, or a one-time Temporary Access Pass) go to 0600
+     hand-over files and, only when asked, to the result.
+One user's failure does not stop the others; the task fails at the end and names each failed user.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.msp.cipp.plugins.module_utils.common import LIST_CONTRACT_SPEC, RETURNED_SECRETS, make_diff
+from ansible_collections.msp.cipp.plugins.module_utils.directory import Directory
+from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError
+from ansible_collections.msp.cipp.plugins.module_utils.mfa import ensure_mfa
+from ansible_collections.msp.cipp.plugins.module_utils.user_fields import profile_argspec
+from ansible_collections.msp.cipp.plugins.module_utils.user_lifecycle import UserRun, validate
+from ansible_collections.msp.cipp.plugins.module_utils.users import find_user
+
+# requests' connection pool keeps 10 connections per host; more threads than that would only queue.
+MAX_PARALLEL = 10
+CREDENTIAL_KINDS = {'password': 'Password', 'tap': 'Temporary Access Pass'}
+
+
+def ensure_users(client, params, check_mode):
+    """Resource function of cipp_users."""
+    entries = _entries(params)
+    parallel = params.get('parallel') or 1
+    if not 1 <= parallel <= MAX_PARALLEL:
+        raise CippConfigError('parallel must be between 1 and %d, got %s' % (MAX_PARALLEL, parallel))
+    if params.get('first_credential') == 'tap' and not (params.get('handover_dir') or params.get('return_credentials')):
+        raise CippConfigError('first_credential=tap needs handover_dir or return_credentials: a pass nobody keeps is useless.')
+    lifetime = params.get('tap_lifetime_minutes')
+    if lifetime is not None and not 10 <= lifetime <= 43200:
+        raise CippConfigError('tap_lifetime_minutes must be between 10 and 43200 (30 days), got %s' % lifetime)
+    if not entries:
+        return {'changed': False, 'users': [], 'created': [], 'handover_files': []}
+
+    tenant = params['tenant']
+    directory = Directory(client, tenant)
+    with ThreadPoolExecutor(max_workers=min(parallel, len(entries))) as pool:
+        found = list(pool.map(lambda entry: find_user(client, tenant, entry['user_principal_name']), entries))
+        _check_list(client, entries, found, directory, check_mode)
+        outcomes = list(pool.map(lambda pair: _ensure_one(client, pair[0], pair[1], directory, check_mode), zip(entries, found)))
+        created = [outcome for outcome in outcomes if outcome.get('created')]
+        if params.get('first_credential') == 'tap' and not check_mode:
+            list(pool.map(lambda outcome: _create_tap(client, tenant, outcome, lifetime), created))
+    return _result(params, outcomes, check_mode)
+
+
+# ------------------------------------------------------------------------------ before any write
+
+def _entries(params):
+    """Each entry as the params of one cipp_user task, validated with cipp_user's rules."""
+    entries, seen = [], set()
+    for index, entry in enumerate(params.get('users') or []):
+        upn = entry.get('user_principal_name')
+        task = dict(entry, tenant=params['tenant'], id=None, state='present', update_password='on_create', return_password=False)
+        try:
+            validate(task)
+        except CippConfigError as exc:
+            raise CippConfigError('users[%d] (%s): %s' % (index, upn, exc.message))
+        if upn.lower() in seen:
+            raise CippConfigError('users[%d]: %s is in the list twice' % (index, upn))
+        seen.add(upn.lower())
+        entries.append(task)
+    return entries
+
+
+def _check_list(client, entries, found, directory, check_mode):
+    """Everything wrong with the list as a whole, before anybody is changed: each user's own licence problems
+    (unknown licence, no usage location) and, for the list together, enough free seats."""
+    problems, needed = [], Counter()
+    for entry, user in zip(entries, found):
+        run = UserRun(client, entry, check_mode, directory)
+        if user is not None and user.get('onPremisesSyncEnabled'):
+            continue  # cipp_user itself says what it can do for a synced user
+        current = [str(lic.get('skuId')).lower() for lic in (user or {}).get('assignedLicenses') or []]
+        usage = entry.get('usage_location') or (user or {}).get('usageLocation')
+        try:
+            if user is None:
+                directory.check_domain(entry['user_principal_name'].split('@', 1)[1], 'user_principal_name')
+            adds = run.licences_to_assign(current, usage)[0]
+        except CippConfigError as exc:
+            problems.append('%s: %s' % (entry['user_principal_name'], exc.message))
+            continue
+        needed.update(adds)
+    for sku, count in sorted(needed.items()):
+        free = directory.free_seats(sku)
+        if count > free:
+            problems.append('licenses: %d new assignments of %s but %d free seats' % (count, directory.license_label(sku), free))
+    if problems:
+        raise CippConfigError('users: nothing was changed, the list has problems: %s' % '; '.join(problems))
+
+
+# ------------------------------------------------------------------------------ each user
+
+def _ensure_one(client, entry, user, directory, check_mode):
+    upn = entry['user_principal_name']
+    run = UserRun(client, entry, check_mode, directory)
+    try:
+        result = run.run(user)
+    except CippError as exc:
+        return {'user_principal_name': upn, 'changed': False, 'failed': True, 'msg': exc.message}
+    outcome = {'user_principal_name': upn, 'changed': result['changed'], 'created': user is None and result['changed'],
+               'user': result.get('user'), 'diff': result.get('diff'), 'warnings': result.get('warnings') or []}
+    if outcome['created'] and not check_mode:
+        # CIPP's answer to AddUser carries the generated password; a password given in the entry is the same one.
+        outcome['_secret'] = run.password or entry.get('password')
+        outcome['_kind'] = 'password'
+    return outcome
+
+
+def _create_tap(client, tenant, outcome, lifetime):
+    """A one-time Temporary Access Pass for a user this run created (it replaces the password as first credential)."""
+    params = {'tenant': tenant, 'user': outcome['user_principal_name'], 'per_user_state': None, 'methods': None, 'send_push': False,
+              'return_secret': True, 'temporary_access_pass': {'lifetime_minutes': lifetime, 'usable_once': True, 'start': None}}
+    try:
+        tap = ensure_mfa(client, params, False).get('temporary_access_pass') or {}
+    except CippError as exc:
+        outcome['warnings'].append('no Temporary Access Pass: %s' % exc.message)
+        outcome.pop('_secret', None)
+        return
+    outcome['_secret'], outcome['_kind'] = tap.get('pass'), 'tap'
+
+
+# ------------------------------------------------------------------------------ the result
+
+def _result(params, outcomes, check_mode):
+    handover_dir = params.get('handover_dir')
+    credentials, files, warnings = [], [], []
+    for outcome in outcomes:
+        upn = outcome['user_principal_name']
+        secret, kind = outcome.pop('_secret', None), outcome.pop('_kind', None)
+        warnings.extend('%s: %s' % (upn, text) for text in outcome.pop('warnings', None) or [])
+        if outcome.get('created') and not check_mode:
+            if not secret:
+                warnings.append('%s: created, but CIPP returned no first credential to hand over; reset the password.' % upn)
+                continue
+            credentials.append({'user': upn, 'kind': CREDENTIAL_KINDS[kind], 'secret': secret})
+            if handover_dir:
+                files.append(_write_handover(handover_dir, upn, CREDENTIAL_KINDS[kind], secret))
+    before = dict((o['user_principal_name'], o['diff']['before']) for o in outcomes if o.get('changed') and o.get('diff'))
+    after = dict((o['user_principal_name'], o['diff']['after']) for o in outcomes if o.get('changed') and o.get('diff'))
+    for outcome in outcomes:
+        outcome.pop('diff', None)
+    result = {'changed': any(o.get('changed') for o in outcomes), 'users': outcomes,
+              'created': [o['user_principal_name'] for o in outcomes if o.get('created')], 'handover_files': files,
+              'diff': make_diff(before, after)}
+    if warnings:
+        result['warnings'] = warnings
+    if params.get('return_credentials'):
+        result['credentials'] = credentials
+        result[RETURNED_SECRETS] = ['credentials']
+    failed = [o for o in outcomes if o.get('failed')]
+    if failed:
+        result['failed'] = True
+        result['msg'] = '%d of %d users failed (the others were done): %s' % (
+            len(failed), len(outcomes), '; '.join('%s: %s' % (o['user_principal_name'], o['msg']) for o in failed))
+    return result
+
+
+def _write_handover(directory, upn, kind, secret):
+    """``<directory>/<upn>.txt``, created 0600 (the directory 0700), never readable by anybody else, not even briefly."""
+    if not os.path.isdir(directory):
+        os.makedirs(directory, 0o700)
+    path = os.path.join(directory, '%s.txt' % upn)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode on open
+    with os.fdopen(descriptor, 'w') as handle:
+        handle.write('User: %s\n%s: %s\n' % (upn, kind, secret))
+    return path
+
+
+def entry_argspec():
+    """The options of one entry of ``users``: cipp_user's options for one present user."""
+    spec = dict(
+        user_principal_name=dict(type='str', required=True, aliases=['upn']),
+        account_enabled=dict(type='bool'),
+        manager=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        must_change_password=dict(type='bool', no_log=False),
+        licenses=dict(LIST_CONTRACT_SPEC),
+        groups=dict(LIST_CONTRACT_SPEC),
+    )
+    spec.update(profile_argspec())
+    return spec
