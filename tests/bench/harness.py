@@ -1,0 +1,287 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark plumbing: an emulator process with injected latency, ansible-playbook runs, and what they cost.
+
+What a run costs is read from the emulator's request log, not from the collection's own bookkeeping, so
+the baseline (plain ansible.builtin.uri) and the collection are measured the same way:
+  api_calls      HTTP requests to /api/* (a $batch counts once; its sub-requests are `batched_calls`)
+  writes         write endpoints whose handler ran (kind "write", applied)
+  write_attempts write endpoints called at all (refused or faulted ones included)
+  tokens         requests to the Entra token endpoint
+Task outcomes come from the bench_stats callback plugin (callback_plugins/bench_stats.py).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
+EMULATOR_DIR = os.path.join(REPO, 'tests', 'emulator')
+UTILS_DIR = os.path.join(REPO, 'tests', 'utils')
+COLLECTIONS_PATH = os.path.join(REPO, '.build', 'collections')
+COLLECTION_LINK = os.path.join(COLLECTIONS_PATH, 'ansible_collections', 'msp', 'cipp')
+CALLBACK_DIR = os.path.join(HERE, 'callback_plugins')
+STATS_FILE_VARIABLE = 'MSP_CIPP_BENCH_STATS'  # read by callback_plugins/bench_stats.py
+
+if UTILS_DIR not in sys.path:
+    sys.path.insert(0, UTILS_DIR)
+
+from emulator_env import cipp_environment  # noqa: E402  pylint: disable=import-error,wrong-import-position
+
+# A run that hangs must end the benchmark, not the machine's afternoon.
+PLAYBOOK_TIMEOUT = int(os.environ.get('MSP_CIPP_BENCH_TIMEOUT', '1800'))
+
+
+def ensure_collection_link():
+    """ansible-playbook finds msp.cipp under .build/collections (what `make collection` makes)."""
+    if os.path.isfile(os.path.join(COLLECTION_LINK, 'galaxy.yml')):
+        return
+    os.makedirs(os.path.dirname(COLLECTION_LINK), exist_ok=True)
+    temporary = '%s.%d.tmp' % (COLLECTION_LINK, os.getpid())
+    os.symlink(os.path.relpath(REPO, os.path.dirname(COLLECTION_LINK)), temporary)
+    os.replace(temporary, COLLECTION_LINK)
+
+
+# ---------------------------------------------------------------------------------------------- the emulator
+
+class EmulatorProcess:
+    """`python -m cipp_emulator` on a free loopback port, in its own process (so it never competes with the
+    benchmark's own Python for the GIL). Stop it with stop(); it is also a context manager."""
+
+    def __init__(self, workdir, seed='default', latency_ms=100):
+        self.workdir = workdir
+        self.seed = seed
+        self.latency_ms = latency_ms
+        self.process = None
+        self.url = None
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *_exc):
+        self.stop()
+
+    def start(self, startup_timeout=120):
+        port_file = os.path.join(self.workdir, 'emulator.port')
+        self._log = open(os.path.join(self.workdir, 'emulator.log'), 'w')
+        environment = dict(os.environ, PYTHONPATH=EMULATOR_DIR)
+        self.process = subprocess.Popen(
+            [sys.executable, '-m', 'cipp_emulator', '--host', '127.0.0.1', '--port', '0', '--port-file', port_file,
+             '--seed', self.seed, '--latency-ms', str(self.latency_ms)],
+            stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment)
+        deadline = time.time() + startup_timeout  # the 500 x 50 seed takes a few seconds to build
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError('the emulator exited (rc %s); see %s' % (self.process.returncode, self._log.name))
+            if os.path.exists(port_file):
+                with open(port_file) as handle:
+                    port = handle.read().strip()
+                if port:
+                    self.url = 'http://127.0.0.1:%s' % port
+                    return self
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError('the emulator did not listen within %d s' % startup_timeout)
+
+    def stop(self):
+        # Only the process this object started, by its handle.
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+        if getattr(self, '_log', None):
+            self._log.close()
+
+    def control(self, method, path, body=None, timeout=300):
+        data = json.dumps(body).encode('utf-8') if body is not None else (b'' if method in ('POST', 'DELETE') else None)
+        request = urllib.request.Request('%s/_emulator/%s' % (self.url, path), data=data, method=method,
+                                         headers={'Content-Type': 'application/json'})
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec - loopback emulator only
+            text = response.read()
+        return json.loads(text) if text.strip() else None
+
+    def reset(self, seed=None):
+        """Fresh data, log and faults; the latency goes back to the start value."""
+        self.control('POST', 'reset', {'seed': seed or self.seed})
+
+    def log(self):
+        return self.control('GET', 'log')
+
+    def clear_log(self):
+        self.control('POST', 'log/clear')
+
+    def state(self, tenant=None):
+        return self.control('GET', 'state' + ('?tenant=%s' % tenant if tenant else ''))
+
+    def environment(self, token_cache, role='editor'):
+        return cipp_environment(self.url, token_cache, role=role)
+
+
+def log_entries(log):
+    """The entries of a /_emulator/log answer (a list, or an object holding one)."""
+    if isinstance(log, dict):
+        for key in ('entries', 'log', 'requests'):
+            if isinstance(log.get(key), list):
+                return log[key]
+    return list(log or [])
+
+
+def cost_of(log):
+    """What a run cost the API, from the emulator's request log."""
+    entries = log_entries(log)
+    api = [e for e in entries if e.get('kind') in ('read', 'write', 'batch') and not e.get('batched')]
+    unknown = [e for e in entries if e.get('kind') not in ('read', 'write', 'batch', 'token', 'control') and not e.get('batched')]
+    writes = [e for e in entries if e.get('kind') == 'write']
+    per_endpoint = {}
+    for entry in api:
+        name = entry.get('endpoint') or entry.get('path')
+        per_endpoint[name] = per_endpoint.get(name, 0) + 1
+    return {
+        'api_calls': len(api) + len(unknown),
+        'batched_calls': sum(1 for e in entries if e.get('batched')),
+        'writes': sum(1 for e in writes if e.get('applied')),
+        'write_attempts': len(writes),
+        'tokens': sum(1 for e in entries if e.get('kind') == 'token'),
+        'http_errors': sum(1 for e in api if (e.get('status') or 0) >= 400),
+        'per_endpoint': dict(sorted(per_endpoint.items())),
+    }
+
+
+# ---------------------------------------------------------------------------------------------- ansible-playbook
+
+class Run:
+    """One ansible-playbook run: wall time, exit code, task outcomes and the API cost."""
+
+    def __init__(self, label, wall, rc, stats, cost, output_path):
+        self.label, self.wall, self.rc, self.stats, self.cost, self.output_path = label, wall, rc, stats, cost, output_path
+
+    def as_dict(self):
+        data = {'label': self.label, 'wall_s': round(self.wall, 2), 'rc': self.rc, 'output': self.output_path}
+        data.update(self.stats)
+        data.update(self.cost)
+        return data
+
+
+def _base_environment():
+    # Nothing CIPP_*/ANSIBLE_* from the caller's shell: a benchmark states everything it relies on.
+    return dict((k, v) for k, v in os.environ.items() if not k.startswith(('CIPP_', 'ANSIBLE_')))
+
+
+def _write_json(path, data):
+    with open(path, 'w') as handle:  # JSON is YAML
+        json.dump(data, handle, indent=2)
+    return path
+
+
+def run_playbook(emulator, label, playbook, workdir, inventory=None, extra_vars=None, env=None, forks=None, check=False,
+                 clear_log=True):
+    """Run ansible-playbook against the emulator and measure it. The emulator's log is cleared first (unless
+    told otherwise) and read afterwards, so the cost is this run's alone."""
+    run_dir = os.path.join(workdir, label.replace(' ', '_').replace('/', '_'))
+    os.makedirs(run_dir, exist_ok=True)
+    stats_file = os.path.join(run_dir, 'stats.json')
+    environment = _base_environment()
+    environment.update({
+        'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS_PATH,
+        'ANSIBLE_CALLBACK_PLUGINS': CALLBACK_DIR,
+        'ANSIBLE_CALLBACKS_ENABLED': 'bench_stats',
+        'ANSIBLE_HOME': os.path.join(run_dir, 'ansible_home'),
+        'ANSIBLE_LOCAL_TEMP': os.path.join(run_dir, 'local_tmp'),
+        'ANSIBLE_REMOTE_TMP': os.path.join(run_dir, 'remote_tmp'),
+        # Interpreter discovery picks a broken pyenv shim on this kind of machine (TOOLCHAIN.md).
+        'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
+        'ANSIBLE_GATHERING': 'explicit',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+        'ANSIBLE_NOCOLOR': 'true',
+        'ANSIBLE_HOST_KEY_CHECKING': 'false',
+        STATS_FILE_VARIABLE: stats_file,
+    })
+    environment.update(env or {})
+    if inventory is None:
+        inventory = {'all': {'hosts': {'localhost': {'ansible_connection': 'local'}}}}
+    if isinstance(inventory, dict):
+        inventory = _write_json(os.path.join(run_dir, 'inventory.yml'), inventory)
+    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory, playbook]
+    if extra_vars:
+        command += ['-e', '@' + _write_json(os.path.join(run_dir, 'extra_vars.json'), extra_vars)]
+    if forks:
+        command += ['--forks', str(forks)]
+    if check:
+        command.append('--check')
+    if clear_log:
+        emulator.clear_log()
+    output_path = os.path.join(run_dir, 'output.txt')
+    with open(output_path, 'w') as output:
+        started = time.time()
+        completed = subprocess.run(command, cwd=run_dir, env=environment, stdin=subprocess.DEVNULL, stdout=output,
+                                   stderr=subprocess.STDOUT, timeout=PLAYBOOK_TIMEOUT, check=False)
+        wall = time.time() - started
+    stats = {'tasks_ok': 0, 'tasks_changed': 0, 'tasks_failed': 0, 'tasks_skipped': 0}
+    if os.path.exists(stats_file):
+        with open(stats_file) as handle:
+            stats = json.load(handle)
+    return Run(label, wall, completed.returncode, stats, cost_of(emulator.log()), output_path)
+
+
+# ---------------------------------------------------------------------------------------------- reporting
+
+def machine():
+    """What the figures were measured on."""
+    try:
+        core = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible'), '--version'], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, universal_newlines=True, timeout=60, check=False).stdout.splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError):
+        core = 'unknown'
+    return {'date': time.strftime('%Y-%m-%d %H:%M %Z'), 'nproc': os.cpu_count(), 'python': platform.python_version(),
+            'ansible_core': core, 'platform': platform.platform(), 'load_avg_1m': round(os.getloadavg()[0], 2)}
+
+
+COLUMNS = (('label', 'run', '%s'), ('wall_s', 'wall s', '%.1f'), ('rc', 'rc', '%s'), ('tasks_changed', 'changed', '%s'),
+           ('tasks_failed', 'failed', '%s'), ('api_calls', 'API calls', '%s'), ('writes', 'writes', '%s'),
+           ('tokens', 'tokens', '%s'), ('http_errors', 'HTTP>=400', '%s'))
+
+
+def table(rows):
+    """Runs as a fixed-width text table."""
+    cells = [[title for _key, title, _fmt in COLUMNS]]
+    for row in rows:
+        cells.append([(fmt % row[key]) if row.get(key) is not None else '-' for key, _title, fmt in COLUMNS])
+    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    lines = ['  '.join(cell.ljust(width) if i == 0 else cell.rjust(width) for i, (cell, width) in enumerate(zip(line, widths)))
+             for line in cells]
+    lines.insert(1, '  '.join('-' * width for width in widths))
+    return '\n'.join(lines)
+
+
+class Workdir:
+    """A scratch directory for one benchmark, removed afterwards unless asked to keep it."""
+
+    def __init__(self, keep=False):
+        self.keep = keep
+        self.path = tempfile.mkdtemp(prefix='msp-cipp-bench-')
+
+    def __enter__(self):
+        return self.path
+
+    def __exit__(self, *_exc):
+        if self.keep:
+            print('kept the work directory: %s' % self.path)
+        else:
+            shutil.rmtree(self.path, ignore_errors=True)

@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run the msp.cipp benchmarks (issue 7) and print a table per scenario; write everything as JSON.
+
+  .venv/bin/python tests/bench/run.py                    # the full benchmark (about 10 minutes here)
+  .venv/bin/python tests/bench/run.py --smoke            # tiny versions of every scenario, < 60 s (make test)
+  .venv/bin/python tests/bench/run.py --only noop,tokens --latency-ms 50 --json /tmp/bench.json
+
+Exit status: 0 when every correctness check held (timing goals are reported, met or missed, but never fail the
+run: a shared machine can miss a timing goal with nothing wrong), 1 when a check failed, 2 on bad arguments.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import argparse
+import json
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import harness  # noqa: E402  pylint: disable=import-error,wrong-import-position
+import scenarios  # noqa: E402  pylint: disable=import-error,wrong-import-position
+
+
+def parse_args(argv):
+    names = [name for name, _function in scenarios.SCENARIOS]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--smoke', action='store_true', help='tiny versions of every scenario (checks only, < 60 s)')
+    parser.add_argument('--only', default=','.join(names), help='comma-separated scenarios: %s' % ', '.join(names))
+    parser.add_argument('--latency-ms', type=int, default=100, help='latency the emulator adds to every request (default 100)')
+    parser.add_argument('--json', help='where to write the results (default .build/bench/bench[-smoke].json)')
+    parser.add_argument('--keep', action='store_true', help='keep the work directories (playbook output, emulator logs)')
+    args = parser.parse_args(argv)
+    args.only = [name.strip() for name in args.only.split(',') if name.strip()]
+    unknown = sorted(set(args.only) - set(names))
+    if unknown:
+        parser.error('unknown scenario(s): %s' % ', '.join(unknown))
+    if args.json is None:
+        args.json = os.path.join(harness.REPO, '.build', 'bench', 'bench-smoke.json' if args.smoke else 'bench.json')
+    return args
+
+
+def report(result):
+    """The scenario's table, figures, goals and checks as text."""
+    lines = ['', '== %s' % result['name'], harness.table(result['runs']), '']
+    for run in result['runs']:
+        slowest = sorted((run.get('task_seconds') or {}).items(), key=lambda item: -item[1])[:3]
+        if slowest:
+            lines.append('  slowest tasks of %s: %s' % (run['label'], '; '.join('%s %.1f s' % item for item in slowest)))
+    for key, value in result['figures'].items():
+        lines.append('  %s: %s' % (key, json.dumps(value)))
+    for item in result['goals']:
+        verdict = 'MET' if item['met'] else 'MISSED'
+        lines.append('  goal %-60s target %-6s measured %-8s %s' % (item['goal'], item['target'], item['measured'], verdict))
+    for item in result['checks']:
+        lines.append('  check %-70s %s' % (item['check'], 'ok' if item['ok'] else 'FAILED  (%s)' % item['detail']))
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    harness.ensure_collection_link()
+    functions = dict(scenarios.SCENARIOS)
+    started = time.time()
+    results = {'machine': harness.machine(), 'smoke': args.smoke, 'latency_ms': args.latency_ms, 'scenarios': []}
+    for name in args.only:
+        scenario_started = time.time()
+        with harness.Workdir(keep=args.keep) as workdir:
+            result = functions[name](workdir, args.smoke, args.latency_ms)
+        result['elapsed_s'] = round(time.time() - scenario_started, 1)
+        results['scenarios'].append(result)
+        print(report(result))
+        sys.stdout.flush()
+    results['elapsed_s'] = round(time.time() - started, 1)
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, 'w') as handle:
+        json.dump(results, handle, indent=2)
+    failed = [item['check'] for result in results['scenarios'] for item in result['checks'] if not item['ok']]
+    missed = [item['goal'] for result in results['scenarios'] for item in result['goals'] if not item['met']]
+    print('\nbenchmark: %d scenario(s) in %.0f s on %s CPU(s); JSON: %s'
+          % (len(results['scenarios']), results['elapsed_s'], results['machine']['nproc'], args.json))
+    print('goals missed: %s' % ('; '.join(missed) if missed else 'none'))
+    if failed:
+        print('checks FAILED: %s' % '; '.join(failed))
+        return 1
+    print('all checks held')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
