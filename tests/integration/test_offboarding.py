@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 import urllib.request
 
 from test_user_lifecycle import writes  # pylint: disable=import-error
@@ -111,6 +112,14 @@ def test_check_mode_queues_nothing_and_shows_the_plan(run_playbook, cipp_env, em
     assert result['diff']['after']['account_enabled'] is False
 
 
+def _read_all(folder):
+    contents = {}
+    for name in os.listdir(folder):
+        with open(os.path.join(folder, name)) as handle:
+            contents[name] = handle.read()
+    return contents
+
+
 def test_the_offboarding_role_handles_leavers_across_tenant_hosts(run_playbook, cipp_env, emulator, tmp_path):
     tenants = sorted(emulator.state.tenants.values(), key=lambda t: t.default_domain)[:2]
     inventory = {'all': {'children': {'cipp_tenants': {'hosts': dict(
@@ -137,10 +146,14 @@ def test_the_offboarding_role_handles_leavers_across_tenant_hosts(run_playbook, 
     # Each leaver was offboarded by its own tenant host, once.
     offboard_calls = [entry for entry in writes(run.emulator_log()) if entry['endpoint'] == 'ExecOffboardUser']
     assert sorted(entry['tenant'] for entry in offboard_calls) == sorted(t.default_domain for t in tenants)
+    evidence_files = _read_all(evidence)
     before = len(run.emulator_log())
     again = run_playbook(play, env=cipp_env, inventory=inventory, forks=2)
     assert again.rc == 0, again.output
     assert writes(again.emulator_log()[before:]) == []
+    # Nothing changed, not even a file: the audit snapshot still shows the state before offboarding.
+    assert [(r['host'], r['task']) for r in again.results if r['status'] == 'changed'] == []
+    assert _read_all(evidence) == evidence_files
 
     refused = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'roles': [{'role': 'msp.cipp.offboarding', 'vars': {
         'offboarding_leavers': [{'user': admins[0]['userPrincipalName'], 'tenant': tenants[0].default_domain}],
