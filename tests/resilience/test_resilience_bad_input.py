@@ -227,3 +227,21 @@ def test_malformed_user_identities_in_other_modules(target, module, upn):
             'cipp_user_action': {'action': 'revoke_sessions'}, 'cipp_mailbox': {'hidden_from_gal': True},
             'cipp_bec': {'steps': ['disable_sign_in']}}[module]
     assert_clean_failure(target, module, dict(args, tenant=TENANT, user=upn), ['user'])
+
+
+# ------------------------------------------------------------------------------------------- cipp_users
+
+@SETTINGS
+@given(position=st.integers(min_value=0, max_value=3), case=st.one_of(
+    st.tuples(st.just('user_principal_name'), MALFORMED_UPNS),
+    st.tuples(st.just('usage_location'), BAD_COUNTRIES),
+    st.tuples(st.just('licenses'), NOT_DICT),
+    st.tuples(st.just('account_enabled'), NOT_BOOL),
+    st.tuples(st.just('password'), WEAK_PASSWORDS),
+))
+def test_one_bad_entry_in_a_roster_stops_the_whole_roster(target, position, case):
+    """Bad input anywhere in the list: the task fails naming that entry's option, and nobody is created."""
+    option, value = case
+    users = [{'user_principal_name': 'roster.%d@contoso.com' % number, 'usage_location': 'GB'} for number in range(4)]
+    users[position][option] = value
+    assert_clean_failure(target, 'cipp_users', {'tenant': TENANT, 'users': users}, [option])
