@@ -17,7 +17,8 @@ import sys
 
 from collections.abc import Mapping
 
-from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
+from ansible.module_utils import basic
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.msp.cipp.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, CippClient
 from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, redact
@@ -109,7 +110,9 @@ class CippModule:
 
 def _refuse_unstructured_options(spec):
     """Fail like fail_json, before AnsibleModule's own validation crashes on the same input without naming the option."""
-    problems = unstructured_options(spec, _load_params())  # ansible-core caches what it read, AnsibleModule reads it again
+    # ansible-core caches what it read, so AnsibleModule reads the same arguments again. Looked up on the module at
+    # call time, so tools that replace it (ansible-test's validate-modules) are honoured.
+    problems = unstructured_options(spec, basic._load_params())  # pylint: disable=protected-access
     if problems:
         print(json.dumps({'failed': True, 'msg': '; '.join(problems)}))
         sys.exit(1)
