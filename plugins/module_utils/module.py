@@ -12,9 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import sys
-
 from collections.abc import Mapping
 
 from ansible.module_utils import basic
@@ -109,13 +106,19 @@ class CippModule:
 
 
 def _refuse_unstructured_options(spec):
-    """Fail like fail_json, before AnsibleModule's own validation crashes on the same input without naming the option."""
+    """Fail cleanly, naming the option, where AnsibleModule's own validation would crash on the same input."""
     # ansible-core caches what it read, so AnsibleModule reads the same arguments again. Looked up on the module at
     # call time, so tools that replace it (ansible-test's validate-modules) are honoured.
-    problems = unstructured_options(spec, basic._load_params())  # pylint: disable=protected-access
-    if problems:
-        print(json.dumps({'failed': True, 'msg': '; '.join(problems)}))
-        sys.exit(1)
+    problems = unstructured_options(spec, basic._load_params() or {})  # pylint: disable=protected-access
+    if not problems:
+        return
+    # A spec without sub-options accepts any value, so AnsibleModule can be built just to fail. The message shows only
+    # the wrong values (numbers, booleans; never a string, so never a secret); the arguments are neither logged
+    # (no_log=True) nor echoed (an empty invocation), as some of them may be no_log sub-options.
+    safe = dict((name, dict(type='raw', aliases=list(options.get('aliases') or []), no_log=bool(options.get('no_log'))))
+                for name, options in spec.items())
+    AnsibleModule(argument_spec=safe, supports_check_mode=True, no_log=True).fail_json(
+        msg='; '.join(problems), invocation={'module_args': {}})
 
 
 def unstructured_options(spec, args, prefix=''):

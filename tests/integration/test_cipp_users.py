@@ -143,3 +143,13 @@ def test_bad_entries_fail_before_any_call_naming_the_entry(run_playbook, cipp_en
     assert 'first_credential=tap needs handover_dir' in run.result('TAP nobody keeps')['msg']
     assert 'parallel must be between 1 and 10' in run.result('Too parallel')['msg']
     assert [entry for entry in run.emulator_log() if entry.get('kind') in ('read', 'write')] == []
+
+
+def test_a_malformed_entry_never_echoes_another_entrys_password(run_playbook, cipp_env, emulator):
+    secret = 'Kept-0ut-0f-Logs!'
+    users = [{'user_principal_name': 'a@contoso.com', 'password': secret}, {'user_principal_name': 'b@contoso.com', 'licenses': 7}]
+    play = [{'hosts': 'localhost', 'gather_facts': False, 'tasks': [
+        {'name': 'Malformed', 'msp.cipp.cipp_users': {'tenant': TENANT, 'users': users}, 'ignore_errors': True}]}]
+    run = run_playbook(play, env=cipp_env, verbosity=3)
+    assert 'users[1].licenses must be a dict' in run.result('Malformed')['msg']
+    assert secret not in run.output + str(run.results)

@@ -131,14 +131,14 @@ def test_huge_strings(target, option, value, new):
     assert_clean_failure(target, 'cipp_user', {'tenant': TENANT, 'user_principal_name': upn, option: value}, [option])
 
 
+# A no_log value is masked wherever it appears in the output, the message included (as AnsibleModule does): a
+# password such as 'o' or 'ss' turns the word "password" itself into asterisks. Such passwords fail cleanly too,
+# but the message cannot be checked for the option's name, so they are left out.
 WEAK_PASSWORDS = st.one_of(
     st.text(max_size=7),                                                        # too short
     st.text(min_size=257, max_size=400),                                        # too long
     st.text(alphabet='abcdefghijklmnop', min_size=8, max_size=40),              # one kind of character
     st.text(alphabet='abcdefgh12345678', min_size=8, max_size=40),              # two kinds
-# A no_log value is masked wherever it appears in the output, the message included (as AnsibleModule does): a
-# password such as 'o' or 'ss' turns the word "password" itself into asterisks. Such passwords fail cleanly too,
-# but the message cannot be checked for the option's name.
 ).filter(lambda password: password not in 'password')
 
 

@@ -290,12 +290,12 @@ def test_upns_entra_refuses_fail_before_any_call(upn, why):
 ])
 def test_passwords_below_entras_rule_fail_before_any_call(password, ok):
     client = ScriptedClient([])
-    run = lambda: ensure_user(client, params(user_principal_name='new@contoso.com', password=password), False)  # noqa: E731
+    wanted = params(user_principal_name='new@contoso.com', password=password)
     if ok:
-        assert run()['changed'] is True
+        assert ensure_user(client, wanted, False)['changed'] is True
     else:
         with pytest.raises(CippConfigError, match='password') as caught:
-            run()
+            ensure_user(client, wanted, False)
         assert password not in caught.value.message  # the refused password is not echoed
         assert client.writes == []
 
