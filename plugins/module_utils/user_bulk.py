@@ -22,11 +22,11 @@ import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import LIST_CONTRACT_SPEC, RETURNED_SECRETS, make_diff
+from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, make_diff
 from ansible_collections.msp.cipp.plugins.module_utils.directory import Directory
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError
 from ansible_collections.msp.cipp.plugins.module_utils.mfa import ensure_mfa
-from ansible_collections.msp.cipp.plugins.module_utils.user_fields import profile_argspec
+from ansible_collections.msp.cipp.plugins.module_utils.user_fields import user_argspec
 from ansible_collections.msp.cipp.plugins.module_utils.user_lifecycle import UserRun, validate
 from ansible_collections.msp.cipp.plugins.module_utils.users import find_user
 
@@ -187,14 +187,6 @@ def _write_handover(directory, upn, kind, secret):
 
 def entry_argspec():
     """The options of one entry of ``users``: cipp_user's options for one present user."""
-    spec = dict(
-        user_principal_name=dict(type='str', required=True, aliases=['upn']),
-        account_enabled=dict(type='bool'),
-        manager=dict(type='str'),
-        password=dict(type='str', no_log=True),
-        must_change_password=dict(type='bool', no_log=False),
-        licenses=dict(LIST_CONTRACT_SPEC),
-        groups=dict(LIST_CONTRACT_SPEC),
-    )
-    spec.update(profile_argspec())
+    spec = dict(user_principal_name=dict(type='str', required=True, aliases=['upn']))
+    spec.update(user_argspec())
     return spec

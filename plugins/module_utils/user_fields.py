@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.msp.cipp.plugins.module_utils.common import LIST_CONTRACT_SPEC
+
 
 class UserField:
     __slots__ = ('option', 'graph', 'kind', 'clearable', 'via_attributes', 'case_sensitive')
@@ -40,6 +42,7 @@ PROFILE_FIELDS = (
 )
 
 FIELDS_BY_OPTION = dict((field.option, field) for field in PROFILE_FIELDS)
+FIELDS_BY_GRAPH = dict((field.graph, field) for field in PROFILE_FIELDS)
 
 
 def profile_argspec():
@@ -49,4 +52,18 @@ def profile_argspec():
             spec[field.option] = dict(type='list', elements='str')
         else:
             spec[field.option] = dict(type='str')
+    return spec
+
+
+def user_argspec():
+    """The options that describe one user: cipp_user's, and those of each entry of cipp_users."""
+    spec = dict(
+        account_enabled=dict(type='bool'),
+        manager=dict(type='str'),
+        password=dict(type='str', no_log=True),
+        must_change_password=dict(type='bool', no_log=False),
+        licenses=dict(LIST_CONTRACT_SPEC),
+        groups=dict(LIST_CONTRACT_SPEC),
+    )
+    spec.update(profile_argspec())
     return spec

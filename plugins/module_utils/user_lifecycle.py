@@ -19,7 +19,7 @@ from ansible_collections.msp.cipp.plugins.module_utils.converge import write_ver
 from ansible_collections.msp.cipp.plugins.module_utils.directory import Directory, group_is_dynamic, group_name
 from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils.iso3166 import is_country
-from ansible_collections.msp.cipp.plugins.module_utils.user_fields import PROFILE_FIELDS
+from ansible_collections.msp.cipp.plugins.module_utils.user_fields import FIELDS_BY_GRAPH, FIELDS_BY_OPTION, PROFILE_FIELDS
 from ansible_collections.msp.cipp.plugins.module_utils.users import UPN, UPN_MAX, UPN_MAX_DOMAIN, UPN_MAX_LOCAL, check_identity, find_user, is_guid
 
 
@@ -236,7 +236,7 @@ class UserRun:
             before['user_principal_name'], after['user_principal_name'] = user.get('userPrincipalName'), new_upn
 
         for option, value in self.wanted_profile().items():
-            field = _field(option)
+            field = FIELDS_BY_OPTION[option]
             current = user.get(field.graph)
             wanted = value.upper() if option == 'usage_location' and value else value
             if same(current, wanted, case_sensitive=field.case_sensitive):
@@ -344,7 +344,7 @@ class UserRun:
             elif key == 'setManager':
                 if ((now.get('manager') or {}).get('userPrincipalName') or '').lower() != value['value'].lower():
                     return False
-            elif not same(now.get(key), value, case_sensitive=_graph_field(key).case_sensitive):
+            elif not same(now.get(key), value, case_sensitive=FIELDS_BY_GRAPH[key].case_sensitive):
                 return False
         if any(now.get(name) not in (None, '', []) for name in body.get('clearProperties') or []):
             return False
@@ -493,20 +493,6 @@ def ensure_user(client, params, check_mode):
 
 
 # ------------------------------------------------------------------------------ helpers
-
-def _field(option):
-    for field in PROFILE_FIELDS:
-        if field.option == option:
-            return field
-    raise KeyError(option)
-
-
-def _graph_field(graph):
-    for field in PROFILE_FIELDS:
-        if field.graph == graph:
-            return field
-    raise KeyError(graph)
-
 
 def refuse_dynamic(groups):
     for row in groups:

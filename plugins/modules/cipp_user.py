@@ -270,9 +270,8 @@ cipp_calls:
     - {endpoint: EditUser, method: POST, write: true, sent: false, status: null, params: {id: "5f1d...", jobTitle: Senior Accountant}}
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import LIST_CONTRACT_SPEC
 from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
-from ansible_collections.msp.cipp.plugins.module_utils.user_fields import profile_argspec
+from ansible_collections.msp.cipp.plugins.module_utils.user_fields import user_argspec
 from ansible_collections.msp.cipp.plugins.module_utils.user_lifecycle import ensure_user
 
 
@@ -281,16 +280,10 @@ ARGUMENT_SPEC = dict(
     user_principal_name=dict(type='str', aliases=['upn']),
     id=dict(type='str', aliases=['object_id']),
     state=dict(type='str', choices=['present', 'absent'], default='present'),
-    account_enabled=dict(type='bool'),
-    manager=dict(type='str'),
-    password=dict(type='str', no_log=True),
     update_password=dict(type='str', choices=['on_create', 'always'], default='on_create', no_log=False),
-    must_change_password=dict(type='bool', no_log=False),
     return_password=dict(type='bool', default=False, no_log=False),
-    licenses=dict(LIST_CONTRACT_SPEC),
-    groups=dict(LIST_CONTRACT_SPEC),
 )
-ARGUMENT_SPEC.update(profile_argspec())
+ARGUMENT_SPEC.update(user_argspec())
 MODULE_KWARGS = dict(required_one_of=[('user_principal_name', 'id')])
 RESOURCE = ensure_user
 

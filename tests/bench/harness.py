@@ -30,28 +30,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
 EMULATOR_DIR = os.path.join(REPO, 'tests', 'emulator')
 UTILS_DIR = os.path.join(REPO, 'tests', 'utils')
-COLLECTIONS_PATH = os.path.join(REPO, '.build', 'collections')
-COLLECTION_LINK = os.path.join(COLLECTIONS_PATH, 'ansible_collections', 'msp', 'cipp')
 CALLBACK_DIR = os.path.join(HERE, 'callback_plugins')
 STATS_FILE_VARIABLE = 'MSP_CIPP_BENCH_STATS'  # read by callback_plugins/bench_stats.py
 
 if UTILS_DIR not in sys.path:
     sys.path.insert(0, UTILS_DIR)
 
+# run.py calls harness.ensure_collection_link().
+from collection_link import (  # noqa: E402  pylint: disable=import-error,wrong-import-position,unused-import
+    COLLECTIONS_PATH, ensure_collection_link,
+)
 from emulator_env import cipp_environment  # noqa: E402  pylint: disable=import-error,wrong-import-position
 
 # A run that hangs must end the benchmark, not the machine's afternoon.
 PLAYBOOK_TIMEOUT = int(os.environ.get('MSP_CIPP_BENCH_TIMEOUT', '1800'))
-
-
-def ensure_collection_link():
-    """ansible-playbook finds msp.cipp under .build/collections (what `make collection` makes)."""
-    if os.path.isfile(os.path.join(COLLECTION_LINK, 'galaxy.yml')):
-        return
-    os.makedirs(os.path.dirname(COLLECTION_LINK), exist_ok=True)
-    temporary = '%s.%d.tmp' % (COLLECTION_LINK, os.getpid())
-    os.symlink(os.path.relpath(REPO, os.path.dirname(COLLECTION_LINK)), temporary)
-    os.replace(temporary, COLLECTION_LINK)
 
 
 # ---------------------------------------------------------------------------------------------- the emulator

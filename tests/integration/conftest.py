@@ -33,8 +33,6 @@ REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
 TARGETS = os.path.join(HERE, 'targets')
 CALLBACK_PLUGINS = os.path.join(HERE, 'callback_plugins')
 ANSIBLE_CFG = os.path.join(HERE, 'ansible.cfg')
-COLLECTIONS_PATH = os.path.join(REPO, '.build', 'collections')
-COLLECTION_LINK = os.path.join(COLLECTIONS_PATH, 'ansible_collections', 'msp', 'cipp')
 EMULATOR_DIR = os.path.join(REPO, 'tests', 'emulator')
 UTILS_DIR = os.path.join(REPO, 'tests', 'utils')
 RECORD_FILE_VARIABLE = 'MSP_CIPP_RECORD_FILE'  # read by callback_plugins/msp_cipp_recorder.py
@@ -49,21 +47,11 @@ for _directory in (EMULATOR_DIR, UTILS_DIR):
     if _directory not in sys.path:
         sys.path.insert(0, _directory)
 
+# Tests and the resilience suite import these from here too.
+from collection_link import (  # noqa: E402  pylint: disable=import-error,wrong-import-position,unused-import
+    COLLECTION_LINK, COLLECTIONS_PATH, ensure_collection_link,
+)
 from emulator_env import cipp_environment  # noqa: E402  pylint: disable=import-error,wrong-import-position
-
-
-def ensure_collection_link():
-    """Make msp.cipp importable by ansible-playbook from .build/collections (what `make collection` also does).
-
-    A symlink to the work tree, so a test run always sees the current code without a copy step. xdist
-    workers may get here at the same moment: the link is made under a unique name and renamed into place.
-    """
-    if os.path.isfile(os.path.join(COLLECTION_LINK, 'galaxy.yml')):
-        return
-    os.makedirs(os.path.dirname(COLLECTION_LINK), exist_ok=True)
-    temporary = '%s.%d.tmp' % (COLLECTION_LINK, os.getpid())
-    os.symlink(os.path.relpath(REPO, os.path.dirname(COLLECTION_LINK)), temporary)
-    os.replace(temporary, COLLECTION_LINK)
 
 
 def _http_json(method, url, timeout=30):

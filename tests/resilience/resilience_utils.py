@@ -29,3 +29,19 @@ def api_writes(log):
 def applied_writes(log):
     """Log entries of write endpoints whose handler ran."""
     return [entry for entry in api_writes(log) if entry.get('applied')]
+
+
+def tenant_of(emulator_handle, domain):
+    """The emulator's tenant object for a default domain (read it under ``emulator_handle.state.lock``)."""
+    return next(t for t in emulator_handle.state.tenants.values() if t.default_domain == domain)
+
+
+def licensed_members(emulator_handle, domain):
+    """(tenant, users): the tenant's enabled, licensed, cloud-only members that are neither admins nor the
+    compromised user, sorted by UPN: the people a test can offboard, change or enforce MFA on."""
+    with emulator_handle.state.lock:
+        tenant = tenant_of(emulator_handle, domain)
+        users = sorted((u for u in tenant.users.values() if u.get('accountEnabled') and u.get('assignedLicenses')
+                        and not u.get('_isAdmin') and not u.get('_compromised') and not u.get('onPremisesSyncEnabled')),
+                       key=lambda u: u['userPrincipalName'])
+    return tenant, users

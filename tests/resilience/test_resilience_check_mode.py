@@ -14,19 +14,16 @@ __metaclass__ = type
 
 import pytest
 
-from resilience_utils import api_writes, control  # pylint: disable=import-error
+from resilience_utils import api_writes, control, licensed_members  # pylint: disable=import-error
 
 TENANT = 'contoso.com'
 
 
 def _people(emulator):
+    tenant, members = licensed_members(emulator, TENANT)
     with emulator.state.lock:
-        tenant = next(t for t in emulator.state.tenants.values() if t.default_domain == TENANT)
-        members = sorted((u for u in tenant.users.values() if u.get('accountEnabled') and u.get('assignedLicenses')
-                          and not u.get('_isAdmin') and not u.get('_compromised') and not u.get('onPremisesSyncEnabled')),
-                         key=lambda u: u['userPrincipalName'])
         compromised = next(u for u in tenant.users.values() if u.get('_compromised'))
-        return [u['userPrincipalName'] for u in members[:3]], compromised['userPrincipalName']
+    return [u['userPrincipalName'] for u in members[:3]], compromised['userPrincipalName']
 
 
 def _onboarding(_leavers, _compromised, workdir):

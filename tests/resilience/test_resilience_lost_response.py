@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from resilience_utils import api_writes, control  # pylint: disable=import-error
+from resilience_utils import api_writes, control, licensed_members  # pylint: disable=import-error
 
 TENANT = 'contoso.com'
 NEW = 'lost.answer@contoso.com'
@@ -18,11 +18,8 @@ LOST = ('AddUser', 'EditUser', 'EditGroup', 'ExecBulkLicense', 'ExecDisableUser'
 
 
 def _people(emulator):
+    tenant, members = licensed_members(emulator, TENANT)
     with emulator.state.lock:
-        tenant = next(t for t in emulator.state.tenants.values() if t.default_domain == TENANT)
-        members = sorted((u for u in tenant.users.values()
-                          if u.get('accountEnabled') and u.get('assignedLicenses') and not u.get('_isAdmin')
-                          and not u.get('_compromised') and not u.get('onPremisesSyncEnabled')), key=lambda u: u['userPrincipalName'])
         with_methods = [u for u in members if u.get('_mfaMethods')]
         mfa_user = next(u for u in members if str(u.get('_perUserMfa') or 'disabled').lower() != 'enforced')
         leaver = next(u for u in members if u not in (mfa_user, with_methods[0]))

@@ -19,11 +19,9 @@ import stat
 
 import pytest
 
+from resilience_utils import licensed_members, tenant_of  # pylint: disable=import-error
+
 TENANT = 'contoso.com'
-
-
-def _tenant(emulator):
-    return next(t for t in emulator.state.tenants.values() if t.default_domain == TENANT)
 
 
 def _secrets(emulator, cipp_env):
@@ -38,16 +36,12 @@ def _secrets(emulator, cipp_env):
 
 
 def _leavers(emulator):
-    with emulator.state.lock:
-        users = sorted((u for u in _tenant(emulator).users.values()
-                        if u.get('accountEnabled') and u.get('assignedLicenses') and not u.get('_isAdmin')
-                        and not u.get('_compromised') and not u.get('onPremisesSyncEnabled')), key=lambda u: u['userPrincipalName'])
-        return [u['userPrincipalName'] for u in users[:2]]
+    return [u['userPrincipalName'] for u in licensed_members(emulator, TENANT)[1][:2]]
 
 
 def _compromised(emulator):
     with emulator.state.lock:
-        return next(u['userPrincipalName'] for u in _tenant(emulator).users.values() if u.get('_compromised'))
+        return next(u['userPrincipalName'] for u in tenant_of(emulator, TENANT).users.values() if u.get('_compromised'))
 
 
 def _onboarding(credential, names, files):
