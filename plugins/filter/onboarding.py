@@ -12,7 +12,7 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.msp.cipp.plugins.module_utils.directory import group_is_dynamic
+from ansible_collections.msp.cipp.plugins.module_utils._directory import group_is_dynamic
 
 LIST_FIELDS = ('licenses', 'groups', 'business_phones', 'other_mails')
 TEMPLATE_ONLY = ('domain', 'tenant')

@@ -235,9 +235,9 @@ except ImportError:  # ansible-core < 2.19: strings an inventory plugin sets are
     def trust_as_template(value):
         return value
 
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippError
-from ansible_collections.msp.cipp.plugins.module_utils.module import client_from_params
-from ansible_collections.msp.cipp.plugins.module_utils.tenants import list_tenants
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippError
+from ansible_collections.msp.cipp.plugins.module_utils._module import client_from_params
+from ansible_collections.msp.cipp.plugins.module_utils._tenants import list_tenants
 
 CONNECTION_OPTIONS = ('api_url', 'client_id', 'client_secret', 'auth_tenant_id', 'token_url', 'access_token',
                       'validate_certs', 'timeout', 'max_retries', 'token_cache')

@@ -98,8 +98,8 @@ cipp_calls:
   elements: dict
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.bec import STEPS, remediate_bundle, remediate_steps
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._bec import STEPS, remediate_bundle, remediate_steps
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
 
 
 def remediate(client, params, check_mode):

@@ -119,8 +119,8 @@ cipp_calls:
   elements: dict
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.bec import bec_info
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._bec import bec_info
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
 
 
 ARGUMENT_SPEC = dict(

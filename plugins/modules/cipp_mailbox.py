@@ -149,8 +149,8 @@ cipp_calls:
   elements: dict
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.mailbox import ensure_mailbox
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._mailbox import ensure_mailbox
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
 
 
 ARGUMENT_SPEC = dict(

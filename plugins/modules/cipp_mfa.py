@@ -126,8 +126,8 @@ cipp_calls:
   elements: dict
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.mfa import PER_USER_STATES, ensure_mfa
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._mfa import PER_USER_STATES, ensure_mfa
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
 
 
 ARGUMENT_SPEC = dict(

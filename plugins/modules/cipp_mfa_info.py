@@ -123,8 +123,8 @@ cipp_calls:
   elements: dict
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.mfa import mfa_report
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._mfa import mfa_report
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
 
 
 ARGUMENT_SPEC = dict(

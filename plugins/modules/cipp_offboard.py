@@ -242,8 +242,8 @@ cipp_calls:
   elements: dict
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
-from ansible_collections.msp.cipp.plugins.module_utils.offboarding import SWITCHES, offboard
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._offboarding import SWITCHES, offboard
 
 
 ARGUMENT_SPEC = dict(

@@ -111,8 +111,8 @@ cipp_calls:
   sample: [{endpoint: ListTenants, method: GET, write: false, sent: true, status: 200, params: {}}]
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
-from ansible_collections.msp.cipp.plugins.module_utils.tenants import tenant_info
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._tenants import tenant_info
 
 
 ARGUMENT_SPEC = dict(

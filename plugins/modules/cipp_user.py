@@ -270,9 +270,9 @@ cipp_calls:
     - {endpoint: EditUser, method: POST, write: true, sent: false, status: null, params: {id: "5f1d...", jobTitle: Senior Accountant}}
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
-from ansible_collections.msp.cipp.plugins.module_utils.user_fields import user_argspec
-from ansible_collections.msp.cipp.plugins.module_utils.user_lifecycle import ensure_user
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._user_fields import user_argspec
+from ansible_collections.msp.cipp.plugins.module_utils._user_lifecycle import ensure_user
 
 
 ARGUMENT_SPEC = dict(

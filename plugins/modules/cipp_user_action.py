@@ -94,8 +94,8 @@ cipp_calls:
   elements: dict
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
-from ansible_collections.msp.cipp.plugins.module_utils.user_actions import ACTIONS, run_action
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._user_actions import ACTIONS, run_action
 
 
 ARGUMENT_SPEC = dict(

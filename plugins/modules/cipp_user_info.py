@@ -106,8 +106,8 @@ cipp_calls:
   elements: dict
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
-from ansible_collections.msp.cipp.plugins.module_utils.users import INCLUDES, user_info
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._users import INCLUDES, user_info
 
 
 ARGUMENT_SPEC = dict(

@@ -291,8 +291,8 @@ cipp_calls:
     - {endpoint: AddUser, method: POST, write: true, sent: true, status: 200, params: {username: ada.byron, Domain: contoso.com}}
 '''
 
-from ansible_collections.msp.cipp.plugins.module_utils.module import CippModule
-from ansible_collections.msp.cipp.plugins.module_utils.user_bulk import ensure_users, entry_argspec
+from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
+from ansible_collections.msp.cipp.plugins.module_utils._user_bulk import ensure_users, entry_argspec
 
 
 ARGUMENT_SPEC = dict(

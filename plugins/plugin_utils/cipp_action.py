@@ -21,8 +21,8 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippError
-from ansible_collections.msp.cipp.plugins.module_utils.module import CONNECTION_ARGSPEC, client_from_params, finish, unstructured_options
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippError
+from ansible_collections.msp.cipp.plugins.module_utils._module import CONNECTION_ARGSPEC, client_from_params, finish, unstructured_options
 
 LOCAL_CONNECTIONS = ('local', 'ansible.builtin.local')
 

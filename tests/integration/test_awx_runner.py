@@ -179,7 +179,7 @@ def test_an_optional_input_left_empty_is_injected_empty_and_means_the_default(ci
     assert injected['CIPP_TOKEN_URL'] == ''
     if COLLECTIONS_PATH not in sys.path:
         sys.path.insert(0, COLLECTIONS_PATH)
-    from ansible_collections.msp.cipp.plugins.module_utils.module import client_from_params  # pylint: disable=import-error
+    from ansible_collections.msp.cipp.plugins.module_utils._module import client_from_params  # pylint: disable=import-error
     params = dict((name[len('CIPP_'):].lower(), value) for name, value in injected.items())
     params['token_cache'] = str(tmp_path / 'tokens')
     client = client_from_params(params, check_mode=False)

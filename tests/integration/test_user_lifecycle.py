@@ -21,7 +21,7 @@ def cipp_client(cipp_env):
     """The collection's own client, in-process, to find test data in the emulator the way a user would."""
     if COLLECTIONS_PATH not in sys.path:
         sys.path.insert(0, COLLECTIONS_PATH)
-    from ansible_collections.msp.cipp.plugins.module_utils.client import CippClient  # pylint: disable=import-error
+    from ansible_collections.msp.cipp.plugins.module_utils._client import CippClient  # pylint: disable=import-error
     return CippClient(api_url=cipp_env['CIPP_API_URL'], client_id=cipp_env['CIPP_CLIENT_ID'],
                       client_secret=cipp_env['CIPP_CLIENT_SECRET'], token_url=cipp_env.get('CIPP_TOKEN_URL'),
                       auth_tenant_id=cipp_env.get('CIPP_AUTH_TENANT_ID'), token_cache='off')

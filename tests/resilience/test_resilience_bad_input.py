@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from emulator_env import cipp_environment  # pylint: disable=import-error
 from resilience_utils import api_writes, control  # pylint: disable=import-error
 
-from ansible_collections.msp.cipp.plugins.module_utils.iso3166 import ALPHA2
+from ansible_collections.msp.cipp.plugins.module_utils._iso3166 import ALPHA2
 
 TENANT = 'contoso.com'
 SETTINGS = settings(max_examples=int(os.environ.get('MSP_CIPP_HYPOTHESIS_EXAMPLES', '150')), deadline=None,

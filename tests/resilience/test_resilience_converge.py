@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, msp.cipp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""write_verified (module_utils/converge.py) decision by decision, with a scripted client: when it re-reads,
+"""write_verified (module_utils/_converge.py) decision by decision, with a scripted client: when it re-reads,
 when it sends again, and when it stops. The soak and lost-answer tests show the same against the emulator."""
 
 from __future__ import absolute_import, division, print_function
@@ -10,8 +10,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.msp.cipp.plugins.module_utils.converge import write_verified
-from ansible_collections.msp.cipp.plugins.module_utils.errors import (
+from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
+from ansible_collections.msp.cipp.plugins.module_utils._errors import (
     CippPermissionError, CippServerError, CippWriteUncertainError,
 )
 

@@ -285,7 +285,7 @@ class CippRig:
 
     def client(self, **overrides):
         """A CippClient for the fake, with client credentials, a private cache and recorded (not real) sleeps."""
-        from ansible_collections.msp.cipp.plugins.module_utils.client import CippClient
+        from ansible_collections.msp.cipp.plugins.module_utils._client import CippClient
         options = dict(api_url=self.fake.url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                        token_url=self.fake.token_url, token_cache=self.token_dir, sleep=self.sleeps.append)
         options.update(overrides)

@@ -36,8 +36,8 @@ if EMULATOR_DIR not in sys.path:
 from cipp_emulator import start_emulator  # noqa: E402  (needs the path above)
 from cipp_emulator.state import DEFAULT_AUTH_TENANT_ID, DEFAULT_CLIENTS  # noqa: E402
 
-from ansible_collections.msp.cipp.plugins.module_utils.client import CippClient  # noqa: E402
-from ansible_collections.msp.cipp.plugins.module_utils.tenants import list_tenants  # noqa: E402
+from ansible_collections.msp.cipp.plugins.module_utils._client import CippClient  # noqa: E402
+from ansible_collections.msp.cipp.plugins.module_utils._tenants import list_tenants  # noqa: E402
 
 PLUGIN = 'msp.cipp.cipp_tenants'
 GDAP = 'granularDelegatedAdminPrivileges'
@@ -51,7 +51,7 @@ HOSTILE_NAME = "Evil {{ lookup('env', 'HOME') }} Ltd"
 
 def _collections_root():
     """The directory above ``ansible_collections`` from which msp.cipp was imported (tests/unit/conftest.py)."""
-    import ansible_collections.msp.cipp.plugins.module_utils.client as client_module
+    import ansible_collections.msp.cipp.plugins.module_utils._client as client_module
     path = os.path.dirname(os.path.abspath(client_module.__file__))
     for _level in range(5):  # module_utils -> plugins -> cipp -> msp -> ansible_collections -> its parent
         path = os.path.dirname(path)

@@ -19,10 +19,10 @@ import time
 
 import pytest
 
-from ansible_collections.msp.cipp.plugins.module_utils import client as client_module
-from ansible_collections.msp.cipp.plugins.module_utils.client import CippClient
-from ansible_collections.msp.cipp.plugins.module_utils.common import MASK
-from ansible_collections.msp.cipp.plugins.module_utils.errors import (
+from ansible_collections.msp.cipp.plugins.module_utils import _client as client_module
+from ansible_collections.msp.cipp.plugins.module_utils._client import CippClient
+from ansible_collections.msp.cipp.plugins.module_utils._common import MASK
+from ansible_collections.msp.cipp.plugins.module_utils._errors import (
     CippAuthError, CippCheckModeError, CippConfigError, CippGuardError, CippNotFoundError, CippPermissionError,
     CippRequestError, CippResultError, CippServerError, CippTransportError, CippWriteUncertainError,
 )

@@ -11,11 +11,11 @@ import datetime
 
 import pytest
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import (
+from ansible_collections.msp.cipp.plugins.module_utils._common import (
     MASK, email_addresses, is_secret_key, make_diff, mask_text, normalise, outside, parse_datetime, plan_list, redact,
     same, to_epoch,
 )
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 
 
 # ================================================================================== plan_list

@@ -20,9 +20,9 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import MASK, RETURNED_SECRETS
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippResultError
-from ansible_collections.msp.cipp.plugins.module_utils.module import CONNECTION_ARGSPEC, CippModule, finish
+from ansible_collections.msp.cipp.plugins.module_utils._common import MASK, RETURNED_SECRETS
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._module import CONNECTION_ARGSPEC, CippModule, finish
 
 try:
     from ansible.module_utils.testing import patch_module_args

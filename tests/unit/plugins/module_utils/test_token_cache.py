@@ -20,9 +20,9 @@ import sys
 
 import pytest
 
-from ansible_collections.msp.cipp.plugins.module_utils import token_cache as token_cache_module
-from ansible_collections.msp.cipp.plugins.module_utils.client import CippClient
-from ansible_collections.msp.cipp.plugins.module_utils.token_cache import (
+from ansible_collections.msp.cipp.plugins.module_utils import _token_cache as token_cache_module
+from ansible_collections.msp.cipp.plugins.module_utils._client import CippClient
+from ansible_collections.msp.cipp.plugins.module_utils._token_cache import (
     REFRESH_MARGIN, TokenCache, default_cache_dir, resolve_cache_dir,
 )
 

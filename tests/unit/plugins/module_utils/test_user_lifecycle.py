@@ -15,8 +15,8 @@ import copy
 
 import pytest
 
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippWriteUncertainError
-from ansible_collections.msp.cipp.plugins.module_utils.user_lifecycle import ensure_user
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippWriteUncertainError
+from ansible_collections.msp.cipp.plugins.module_utils._user_lifecycle import ensure_user
 
 TENANT = 'contoso.com'
 E3 = '6fd2c87f-b296-42f0-b197-1e91e994b900'

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 
 GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 _DOMAIN = r'[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+'

@@ -11,10 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.msp.cipp.plugins.module_utils.client import result_text
-from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
-from ansible_collections.msp.cipp.plugins.module_utils.users import require_user
+from ansible_collections.msp.cipp.plugins.module_utils._client import result_text
+from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
+from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
 ACTIONS = ('revoke_sessions', 'reset_password', 'clear_immutable_id')
 

@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.msp.cipp.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, CippClient
-from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, redact
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippError
+from ansible_collections.msp.cipp.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, CippClient
+from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, redact
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippError
 
 CONNECTION_ARGSPEC = dict(
     api_url=dict(type='str', fallback=(env_fallback, ['CIPP_API_URL'])),

@@ -14,13 +14,13 @@ __metaclass__ = type
 
 import copy
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, make_diff, plan_list, same
-from ansible_collections.msp.cipp.plugins.module_utils.converge import write_verified
-from ansible_collections.msp.cipp.plugins.module_utils.directory import Directory, group_is_dynamic, group_name
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippResultError
-from ansible_collections.msp.cipp.plugins.module_utils.iso3166 import is_country
-from ansible_collections.msp.cipp.plugins.module_utils.user_fields import FIELDS_BY_GRAPH, FIELDS_BY_OPTION, PROFILE_FIELDS
-from ansible_collections.msp.cipp.plugins.module_utils.users import UPN, UPN_MAX, UPN_MAX_DOMAIN, UPN_MAX_LOCAL, check_identity, find_user, is_guid
+from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff, plan_list, same
+from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
+from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory, group_is_dynamic, group_name
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._iso3166 import is_country
+from ansible_collections.msp.cipp.plugins.module_utils._user_fields import FIELDS_BY_GRAPH, FIELDS_BY_OPTION, PROFILE_FIELDS
+from ansible_collections.msp.cipp.plugins.module_utils._users import UPN, UPN_MAX, UPN_MAX_DOMAIN, UPN_MAX_LOCAL, check_identity, find_user, is_guid
 
 
 # ------------------------------------------------------------------------------ validation

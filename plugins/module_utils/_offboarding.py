@@ -16,14 +16,14 @@ __metaclass__ = type
 import json
 import time
 
-from ansible_collections.msp.cipp.plugins.module_utils.bec import write_evidence
-from ansible_collections.msp.cipp.plugins.module_utils.common import email_addresses, make_diff, outside, to_epoch
-from ansible_collections.msp.cipp.plugins.module_utils.converge import write_verified
-from ansible_collections.msp.cipp.plugins.module_utils.directory import group_is_dynamic, group_name
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
-from ansible_collections.msp.cipp.plugins.module_utils.mfa import NOT_REGISTERED, registration_state
-from ansible_collections.msp.cipp.plugins.module_utils.tenants import domain_names
-from ansible_collections.msp.cipp.plugins.module_utils.users import find_user
+from ansible_collections.msp.cipp.plugins.module_utils._bec import write_evidence
+from ansible_collections.msp.cipp.plugins.module_utils._common import email_addresses, make_diff, outside, to_epoch
+from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
+from ansible_collections.msp.cipp.plugins.module_utils._directory import group_is_dynamic, group_name
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._mfa import NOT_REGISTERED, registration_state
+from ansible_collections.msp.cipp.plugins.module_utils._tenants import domain_names
+from ansible_collections.msp.cipp.plugins.module_utils._users import find_user
 
 JOB_COMMAND = 'Invoke-CIPPOffboardingJob'
 ACTIVE_STATES = ('planned', 'pending', 'running', 'processing')

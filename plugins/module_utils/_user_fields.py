@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import LIST_CONTRACT_SPEC
+from ansible_collections.msp.cipp.plugins.module_utils._common import LIST_CONTRACT_SPEC
 
 
 class UserField:

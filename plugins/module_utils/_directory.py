@@ -9,7 +9,7 @@ __metaclass__ = type
 
 import threading
 
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 
 
 class Directory:

@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 
 ALL_TENANTS = 'AllTenants'
 

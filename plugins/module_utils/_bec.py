@@ -20,13 +20,13 @@ import re
 import tempfile
 import time
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, email_addresses, outside, parse_datetime
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
-from ansible_collections.msp.cipp.plugins.module_utils.mailbox import ensure_mailbox
-from ansible_collections.msp.cipp.plugins.module_utils.mfa import ensure_mfa
-from ansible_collections.msp.cipp.plugins.module_utils.tenants import domain_names
-from ansible_collections.msp.cipp.plugins.module_utils.user_actions import run_action
-from ansible_collections.msp.cipp.plugins.module_utils.users import require_user
+from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, email_addresses, outside, parse_datetime
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._mailbox import ensure_mailbox
+from ansible_collections.msp.cipp.plugins.module_utils._mfa import ensure_mfa
+from ansible_collections.msp.cipp.plugins.module_utils._tenants import domain_names
+from ansible_collections.msp.cipp.plugins.module_utils._user_actions import run_action
+from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
 SUSPICIOUS_FOLDERS = ('rss', 'rss feeds', 'rss subscriptions', 'archive', 'conversation history', 'deleted items', 'junk email')
 RECENT_DAYS = 7

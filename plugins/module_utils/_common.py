@@ -11,7 +11,7 @@ import copy
 import datetime
 import re
 
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 
 MASK = '********'
 

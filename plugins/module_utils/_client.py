@@ -30,13 +30,13 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = exc
 
-from ansible_collections.msp.cipp.plugins.module_utils import endpoints
-from ansible_collections.msp.cipp.plugins.module_utils.common import is_secret_key, mask_text, redact
-from ansible_collections.msp.cipp.plugins.module_utils.errors import (
+from ansible_collections.msp.cipp.plugins.module_utils import _endpoints
+from ansible_collections.msp.cipp.plugins.module_utils._common import is_secret_key, mask_text, redact
+from ansible_collections.msp.cipp.plugins.module_utils._errors import (
     CippAuthError, CippCheckModeError, CippConfigError, CippGuardError, CippNotFoundError, CippPermissionError,
     CippRequestError, CippResultError, CippServerError, CippTransportError, CippWriteUncertainError,
 )
-from ansible_collections.msp.cipp.plugins.module_utils.token_cache import TokenCache, resolve_cache_dir
+from ansible_collections.msp.cipp.plugins.module_utils._token_cache import TokenCache, resolve_cache_dir
 
 USER_AGENT = 'msp.cipp-ansible/0.1.0'
 DEFAULT_TOKEN_URL = 'https://login.microsoftonline.com/{auth_tenant_id}/oauth2/v2.0/token'
@@ -107,7 +107,7 @@ class CippClient:
         Raises a CippError subclass on failure. Writes are refused in check mode and never re-sent
         unless the failure proves they were not applied.
         """
-        spec = endpoints.lookup(endpoint)
+        spec = _endpoints.lookup(endpoint)
         params = self._with_tenant(params, tenant)
         self._guard(spec, params)
         if spec.write and self.check_mode:
@@ -123,7 +123,7 @@ class CippClient:
 
     def write(self, endpoint, params=None, tenant=None, check_results=True):
         """``call`` for a write, or in check mode only record the call it would make and return None."""
-        spec = endpoints.lookup(endpoint)
+        spec = _endpoints.lookup(endpoint)
         params = self._with_tenant(params, tenant)
         self._guard(spec, params)
         if self.check_mode:
@@ -139,18 +139,18 @@ class CippClient:
         response would leave every write in it uncertain.
         """
         for name, _params in requests_list:
-            if endpoints.lookup(name).write:
+            if _endpoints.lookup(name).write:
                 raise CippGuardError('%s is a write; writes are never sent through $batch.' % name, endpoint=name)
         results = []
-        for start in range(0, len(requests_list), endpoints.BATCH_LIMIT):
-            chunk = requests_list[start:start + endpoints.BATCH_LIMIT]
+        for start in range(0, len(requests_list), _endpoints.BATCH_LIMIT):
+            chunk = requests_list[start:start + _endpoints.BATCH_LIMIT]
             subs = []
             for index, (name, params) in enumerate(chunk):
-                spec = endpoints.lookup(name)
+                spec = _endpoints.lookup(name)
                 params = self._with_tenant(params, tenant)
                 self._record(spec, params, sent=True, batched=True)
                 subs.append({'id': str(index), 'url': spec.name, 'method': 'GET', 'query': _query_values(params)})
-            batch_spec = endpoints.Endpoint(endpoints.BATCH, False, 'body')
+            batch_spec = _endpoints.Endpoint(_endpoints.BATCH, False, 'body')
             entry = self._record(batch_spec, {'requests': len(subs)}, sent=True)
             status, body = self._send(batch_spec, {'requests': subs}, entry)
             entry['status'] = status

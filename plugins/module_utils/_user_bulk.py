@@ -22,13 +22,13 @@ import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, make_diff
-from ansible_collections.msp.cipp.plugins.module_utils.directory import Directory
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError
-from ansible_collections.msp.cipp.plugins.module_utils.mfa import ensure_mfa
-from ansible_collections.msp.cipp.plugins.module_utils.user_fields import user_argspec
-from ansible_collections.msp.cipp.plugins.module_utils.user_lifecycle import UserRun, validate
-from ansible_collections.msp.cipp.plugins.module_utils.users import find_user
+from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff
+from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
+from ansible_collections.msp.cipp.plugins.module_utils._mfa import ensure_mfa
+from ansible_collections.msp.cipp.plugins.module_utils._user_fields import user_argspec
+from ansible_collections.msp.cipp.plugins.module_utils._user_lifecycle import UserRun, validate
+from ansible_collections.msp.cipp.plugins.module_utils._users import find_user
 
 # requests' connection pool keeps 10 connections per host; more threads than that would only queue.
 MAX_PARALLEL = 10

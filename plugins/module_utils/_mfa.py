@@ -8,12 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.msp.cipp.plugins.module_utils.client import result_text
-from ansible_collections.msp.cipp.plugins.module_utils.common import RETURNED_SECRETS, make_diff, to_epoch
-from ansible_collections.msp.cipp.plugins.module_utils.converge import write_verified
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError, CippError, CippResultError
-from ansible_collections.msp.cipp.plugins.module_utils.tenants import ALL_TENANTS, list_tenants
-from ansible_collections.msp.cipp.plugins.module_utils.users import require_user
+from ansible_collections.msp.cipp.plugins.module_utils._client import result_text
+from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff, to_epoch
+from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._tenants import ALL_TENANTS, list_tenants
+from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
 PER_USER_STATES = ('disabled', 'enabled', 'enforced')
 REGISTERED, NOT_REGISTERED, UNKNOWN = 'registered', 'not_registered', 'unknown'

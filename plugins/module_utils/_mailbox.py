@@ -11,10 +11,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.msp.cipp.plugins.module_utils.common import email_addresses, make_diff, outside, to_epoch
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippConfigError
-from ansible_collections.msp.cipp.plugins.module_utils.tenants import domain_names
-from ansible_collections.msp.cipp.plugins.module_utils.users import EMAIL, require_user
+from ansible_collections.msp.cipp.plugins.module_utils._common import email_addresses, make_diff, outside, to_epoch
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
+from ansible_collections.msp.cipp.plugins.module_utils._tenants import domain_names
+from ansible_collections.msp.cipp.plugins.module_utils._users import EMAIL, require_user
 
 OOO_STATES = {'enabled': 'Enabled', 'disabled': 'Disabled', 'scheduled': 'Scheduled'}
 MAILBOX_TYPES = {'user': ('UserMailbox', 'Regular'), 'shared': ('SharedMailbox', 'Shared')}

@@ -18,7 +18,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.msp.cipp.plugins.module_utils.errors import CippServerError, CippWriteUncertainError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippServerError, CippWriteUncertainError
 
 
 def write_verified(client, endpoint, params, applied, tenant=None, check_results=True):
