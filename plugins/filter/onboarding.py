@@ -12,7 +12,7 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.msp.cipp.plugins.module_utils._directory import group_is_dynamic
+from ansible_collections.msp.cipp.plugins.module_utils._api_directory import normalise_group
 
 LIST_FIELDS = ('licenses', 'groups', 'business_phones', 'other_mails')
 TEMPLATE_ONLY = ('domain', 'tenant')
@@ -87,7 +87,7 @@ def _fixed_membership(group):
     synced from on-premises AD is changed in AD only. Caught here, such a group would otherwise fail the run
     halfway: AddUser creates the user and only then reports the group failure.
     """
-    if group_is_dynamic(group):
+    if normalise_group(group)['dynamic']:
         return 'has dynamic membership (its rule decides who is a member)'
     if group.get('onPremisesSyncEnabled'):
         return 'is synced from on-premises AD (change its members there)'

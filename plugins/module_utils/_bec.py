@@ -20,12 +20,15 @@ import re
 import tempfile
 import time
 
+from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
+from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as exchange
+from ansible_collections.msp.cipp.plugins.module_utils import _api_jobs as jobs_api
+from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, email_addresses, outside, parse_datetime
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
-from ansible_collections.msp.cipp.plugins.module_utils._mailbox import ensure_mailbox
-from ansible_collections.msp.cipp.plugins.module_utils._mfa import ensure_mfa
-from ansible_collections.msp.cipp.plugins.module_utils._tenants import domain_names
-from ansible_collections.msp.cipp.plugins.module_utils._user_actions import run_action
+from ansible_collections.msp.cipp.plugins.module_utils._mailbox import MailboxRun
+from ansible_collections.msp.cipp.plugins.module_utils._mfa import remove_methods
+from ansible_collections.msp.cipp.plugins.module_utils._user_actions import act
 from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
 SUSPICIOUS_FOLDERS = ('rss', 'rss feeds', 'rss subscriptions', 'archive', 'conversation history', 'deleted items', 'junk email')
@@ -38,18 +41,15 @@ class BecTimeout(CippError):
 
 def run_check(client, tenant, user, refresh=True, wait_timeout=600, poll_interval=10, sleep=time.sleep, clock=time.time):
     """Start (or pick up) CIPP's BEC check for ``user`` and wait for the report."""
-    params = {'userid': user['id'], 'userName': user.get('userPrincipalName')}
-    if refresh:
-        params['overwrite'] = 'true'
-    started = client.call('ExecBECCheck', params, tenant=tenant)
+    started = jobs_api.bec_check(client, tenant, user, refresh)
     guid = started.get('GUID') if isinstance(started, dict) else None
     if not guid:
-        if _is_report(started):
+        if jobs_api.is_bec_report(started):
             return started
         raise CippResultError('ExecBECCheck did not start a check: %s' % str(started)[:300], 'ExecBECCheck', 200, str(started)[:300])
     deadline = clock() + wait_timeout
     while True:
-        body = client.call('ExecBECCheck', {'GUID': guid}, tenant=tenant)
+        body = jobs_api.bec_poll(client, tenant, guid)
         if not (isinstance(body, dict) and body.get('Waiting')):
             break
         if clock() + poll_interval > deadline:
@@ -57,14 +57,12 @@ def run_check(client, tenant, user, refresh=True, wait_timeout=600, poll_interva
                              'with refresh=false to collect the report when it is ready.' % (user.get('userPrincipalName'), wait_timeout),
                              endpoint='ExecBECCheck')
         sleep(poll_interval)
-    if isinstance(body, dict) and 'Results' in body and not _is_report(body):
-        raise CippResultError('CIPP\'s BEC check of %s failed: %s' % (user.get('userPrincipalName'), body.get('Results')),
-                              'ExecBECCheck', 200, str(body.get('Results')))
+    if not jobs_api.is_bec_report(body):
+        # A failed run stores {"Results": text, "Exception": ...}: never a clean report (CONTRACT 0.1 C4).
+        text = body.get('Results') or body.get('Exception') if isinstance(body, dict) else body
+        raise CippResultError('CIPP\'s BEC check of %s failed: %s' % (user.get('userPrincipalName'), str(text)[:500]),
+                              'ExecBECCheck', 200, str(text)[:500])
     return body
-
-
-def _is_report(body):
-    return isinstance(body, dict) and any(key in body for key in ('NewRules', 'ExtractedAt', 'MFADevices', 'AddedApps'))
 
 
 def _recent(value, now):
@@ -155,9 +153,8 @@ def bec_info(client, params, check_mode):
     user = require_user(client, tenant, params['user'])
     report = run_check(client, tenant, user, refresh=params['refresh'], wait_timeout=params['wait_timeout'],
                        poll_interval=params['poll_interval'])
-    details = client.call('ListUserMailboxDetails', {'UserID': user['id'], 'userMail': user.get('userPrincipalName')}, tenant=tenant)
-    mailbox = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else None
-    domains = domain_names(client, tenant)
+    mailbox = exchange.mailbox_details(client, tenant, user) or None
+    domains = set(row['name'] for row in directory_api.list_domains(client, tenant))
     summary = summarise(report, user, domains, mailbox)
     result = {'changed': False, 'user': {'id': user['id'], 'userPrincipalName': user.get('userPrincipalName')},
               'report': report, 'summary': summary}
@@ -174,8 +171,7 @@ def remediate_bundle(client, params, check_mode):
     tenant = params['tenant']
     user = require_user(client, tenant, params['user'])
     result = {'changed': True, 'user': {'id': user['id'], 'userPrincipalName': user.get('userPrincipalName')}, 'steps': []}
-    response = client.write('ExecBECRemediate', {'userid': user['id'], 'username': user.get('userPrincipalName')},
-                            tenant=tenant, check_results=False)
+    response = jobs_api.bec_remediate(client, tenant, user)
     if response is None:
         result['steps'] = [{'step': name, 'state': 'planned'} for name in
                            ('reset_password', 'disable_sign_in', 'revoke_sessions', 'remove_mfa_methods', 'disable_inbox_rules',
@@ -208,28 +204,32 @@ def remediate_steps(client, params, check_mode):
     unknown = sorted(set(steps) - set(STEPS))
     if unknown:
         raise CippConfigError('steps: unknown step(s) %s; known: %s' % (', '.join(unknown), ', '.join(STEPS)))
+    # The user is looked up once; every step works on that object.
     user = require_user(client, tenant, identity)
     upn = user['userPrincipalName']
-    base = {'tenant': tenant, 'user': upn}
+    mailbox = MailboxRun(client, tenant, user, check_mode)
     result = {'changed': False, 'user': {'id': user['id'], 'userPrincipalName': upn}, 'steps': []}
     # Always the known-good order, whatever order the caller listed them in.
     for step in [name for name in STEPS if name in steps]:
         if step == 'revoke_sessions':
-            outcome = run_action(client, dict(base, action=step), check_mode)
+            outcome = act(client, tenant, user, step)
         elif step == 'reset_password':
-            outcome = run_action(client, dict(base, action=step, must_change_password=True,
-                                              return_password=bool(params.get('return_password'))), check_mode)
+            outcome = act(client, tenant, user, step, must_change=True, return_password=bool(params.get('return_password')))
         elif step == 'disable_sign_in':
             outcome = {'changed': bool(user.get('accountEnabled'))}
             if outcome['changed']:
-                client.write('ExecDisableUser', {'ID': user['id'], 'Enable': False}, tenant=tenant)
+                users_api.set_account_enabled(client, tenant, user['id'], False)
         elif step == 'remove_mfa_methods':
-            outcome = ensure_mfa(client, dict(base, methods='absent'), check_mode)
+            outcome = remove_methods(client, tenant, user)
+            outcome.pop('message', None)
         elif step == 'disable_forwarding':
-            outcome = ensure_mailbox(client, dict(base, forwarding='disabled'), check_mode)
+            actions = len(mailbox.actions)
+            mailbox.forwarding('disabled')
+            outcome = {'changed': len(mailbox.actions) > actions}
         else:
-            outcome = ensure_mailbox(client, dict(base, inbox_rules={'remove': params.get('rules_to_remove') or [],
-                                                                     'remove_external_forwarding': True}), check_mode)
+            actions = len(mailbox.actions)
+            mailbox.inbox_rules({'remove': params.get('rules_to_remove') or [], 'remove_external_forwarding': True})
+            outcome = {'changed': len(mailbox.actions) > actions, 'removed_rules': mailbox.removed_rules}
         entry = {'step': step, 'changed': outcome['changed'], 'state': 'planned' if check_mode and outcome['changed'] else
                  'done' if outcome['changed'] else 'already done'}
         if outcome.get('message'):

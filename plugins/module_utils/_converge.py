@@ -21,15 +21,15 @@ __metaclass__ = type
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippServerError, CippWriteUncertainError
 
 
-def write_verified(client, endpoint, params, applied, tenant=None, check_results=True):
-    """``client.write`` that converges when the outcome is unknown. ``applied()`` re-reads and says whether the
-    write's effect is in place. Returns CIPP's answer, or None when it was lost but the effect is there
-    (and in check mode, as ``client.write`` does)."""
+def write_verified(client, send, applied):
+    """A write that converges when its outcome is unknown. ``send()`` makes the write through the API layer (it returns
+    what ``client.write`` returns); ``applied()`` re-reads and says whether the write's effect is in place. Returns
+    CIPP's answer, or None when it was lost but the effect is there (and in check mode, as ``client.write`` does)."""
     attempt = 0
     while True:
         attempt += 1
         try:
-            return client.write(endpoint, params, tenant=tenant, check_results=check_results)
+            return send()
         except (CippWriteUncertainError, CippServerError) as exc:
             if isinstance(exc, CippServerError) and (exc.status or 0) < 500:
                 raise  # e.g. a 403 that is not RBAC: CIPP refused the request, nothing to verify

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, msp.cipp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Licences and groups by name or id, resolved once per task (ListLicenses, ListGroups, ListDomains)."""
+"""Read-once views of a tenant's domains, licences and groups for one task (shared by the users of cipp_users)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,90 +9,101 @@ __metaclass__ = type
 
 import threading
 
+from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 
 
 class Directory:
-    """Read-once views of a tenant's domains, licences and groups for one task."""
+    """Each list is read at most once, and only when something needs it."""
 
     def __init__(self, client, tenant):
         self.client = client
         self.tenant = tenant
-        self._skus = None
-        self._groups = None
-        self._domains = None
+        self._cache = {}
         # cipp_users reads through one Directory from several threads: each list is still read once.
-        self._locks = dict((name, threading.Lock()) for name in ('domains', 'skus', 'groups'))
+        self._locks = dict((name, threading.Lock()) for name in ('domains', 'skus', 'names', 'groups'))
+
+    def _once(self, name, reader):
+        with self._locks[name]:
+            if name not in self._cache:
+                self._cache[name] = reader()
+        return self._cache[name]
 
     # -- domains
 
     def domains(self):
-        with self._locks['domains']:
-            if self._domains is None:
-                rows = self.client.call('ListDomains', tenant=self.tenant) or []
-                self._domains = [row for row in rows if isinstance(row, dict) and row.get('id')]
-        return self._domains
+        """Graph's domain list, with isVerified (ListDomains lists unverified domains too: CONTRACT 0.1 C16)."""
+        return self._once('domains', lambda: directory_api.graph_domains(self.client, self.tenant))
 
     def check_domain(self, domain, option):
-        names = sorted(row['id'].lower() for row in self.domains())
-        if names and domain.lower() not in names:
+        rows = self.domains()
+        names = sorted(row['name'] for row in rows)
+        row = next((row for row in rows if row['name'] == domain.lower()), None)
+        if names and row is None:
             raise CippConfigError('%s: the domain %s is not a domain of tenant %s (its domains: %s)'
                                   % (option, domain, self.tenant, ', '.join(names)))
+        if row is not None and row['verified'] is False:
+            raise CippConfigError('%s: the domain %s of tenant %s is not verified yet; Entra ID refuses user names on it until '
+                                  'it is verified.' % (option, domain, self.tenant))
 
     # -- licences
 
     def skus(self):
-        with self._locks['skus']:
-            if self._skus is None:
-                rows = self.client.call('ListLicenses', tenant=self.tenant) or []
-                self._skus = [row for row in rows if isinstance(row, dict) and row.get('skuId')]
-        return self._skus
+        """Every SKU of the tenant with its true part number (Graph subscribedSkus: CONTRACT 0.1 C2, C3)."""
+        return self._once('skus', lambda: directory_api.subscribed_skus(self.client, self.tenant))
 
     def skus_loaded(self):
-        return self._skus is not None
+        return 'skus' in self._cache
+
+    def display_names(self):
+        """SKU id -> the product name CIPP shows (ListLicenses), read only when a name must be matched or shown."""
+        def read():
+            return dict((row['sku_id'], row['name']) for row in directory_api.list_licenses(self.client, self.tenant) if row.get('name'))
+        return self._once('names', read)
 
     def resolve_license(self, value):
-        """The ListLicenses row for a SKU id, part number (SPB) or product name (Microsoft 365 Business Premium)."""
+        """The licence for a SKU id, Microsoft part number (SPB) or the product name CIPP shows."""
         wanted = value.strip().lower()
         for row in self.skus():
-            if wanted in (str(row.get('skuId', '')).lower(), str(row.get('skuPartNumber', '')).lower(),
-                          str(row.get('License', '')).lower()):
+            if wanted in (row['sku_id'], str(row.get('part_number') or '').lower()):
                 return row
-        known = ', '.join(sorted(str(row.get('skuPartNumber')) for row in self.skus()))
-        raise CippConfigError('licenses: %r is not a licence of tenant %s; use a SKU id or part number (%s)'
+        names = self.display_names()
+        for row in self.skus():
+            if str(names.get(row['sku_id']) or '').lower() == wanted:
+                return row
+        known = ', '.join(sorted('%s (%s)' % (row['part_number'], names.get(row['sku_id']) or row['part_number']) for row in self.skus()))
+        raise CippConfigError('licenses: %r is not a licence of tenant %s; use a SKU id, a part number or a product name (%s)'
                               % (value, self.tenant, known or 'the tenant has no licences'))
 
     def license_label(self, sku_id):
-        for row in self._skus or []:
-            if str(row.get('skuId', '')).lower() == sku_id.lower():
-                return row.get('skuPartNumber') or sku_id
+        for row in self._cache.get('skus') or []:
+            if row['sku_id'] == sku_id.lower():
+                return row.get('part_number') or sku_id
         return sku_id
 
-    def free_seats(self, sku_id):
-        row = self.resolve_license(sku_id)
-        available = _to_int(row.get('CountAvailable'))
-        if available is None:
-            available = (_to_int(row.get('TotalLicenses')) or 0) - (_to_int(row.get('CountUsed')) or 0)
-        return available
+    def labels(self, sku_ids):
+        return dict((sku, self.license_label(sku)) for sku in sku_ids)
 
     def check_seats(self, sku_ids):
+        """All new assignments of the task together must fit into the free seats."""
+        wanted = {}
         for sku_id in sku_ids:
+            wanted[sku_id] = wanted.get(sku_id, 0) + 1
+        for sku_id, count in wanted.items():
             row = self.resolve_license(sku_id)
-            if self.free_seats(sku_id) < 1:
-                raise CippConfigError('licenses: no free seat of %s in tenant %s (%s of %s used)'
-                                      % (row.get('skuPartNumber'), self.tenant, row.get('CountUsed'), row.get('TotalLicenses')))
+            available = row.get('seats_available')
+            if available is not None and available < count:
+                raise CippConfigError('licenses: no free seat of %s in tenant %s for %d new assignment(s): %d free (%s of %s used)'
+                                      % (row['part_number'], self.tenant, count, max(available, 0), row.get('seats_used'),
+                                         row.get('seats_total')))
 
     # -- groups
 
     def groups(self):
-        with self._locks['groups']:
-            if self._groups is None:
-                rows = self.client.call('ListGroups', tenant=self.tenant) or []
-                self._groups = [row for row in rows if isinstance(row, dict) and row.get('id')]
-        return self._groups
+        return self._once('groups', lambda: directory_api.list_groups(self.client, self.tenant))
 
     def resolve_group(self, value, known=()):
-        """The group row for an id or display name; ``known`` rows (e.g. current memberships) are tried first,
+        """The group for an id or display name; ``known`` rows (e.g. current memberships) are tried first,
         so a no-op run does not need the tenant's group list."""
         match = _match_group(known, value, self.tenant)
         if match is None:
@@ -107,33 +118,8 @@ def _match_group(rows, value, tenant):
     for row in rows:
         if str(row.get('id', '')).lower() == wanted:
             return row
-    by_name = [row for row in rows if _group_name(row).lower() == wanted]
+    by_name = [row for row in rows if row['name'].lower() == wanted]
     if len(by_name) > 1:
         raise CippConfigError('groups: more than one group of tenant %s is named %r (ids: %s); use the id'
                               % (tenant, value, ', '.join(row['id'] for row in by_name)))
     return by_name[0] if by_name else None
-
-
-def group_name(row):
-    return _group_name(row)
-
-
-def _group_name(row):
-    # ListGroups returns Graph's displayName; ListUserGroups returns CIPP's DisplayName.
-    return row.get('displayName') or row.get('DisplayName') or ''
-
-
-def group_is_dynamic(row):
-    if row.get('dynamicGroupBool'):
-        return True
-    types = row.get('groupTypes') or row.get('GroupTypes') or []
-    if isinstance(types, str):
-        types = [part.strip() for part in types.split(',')]
-    return 'DynamicMembership' in types or bool(row.get('membershipRule'))
-
-
-def _to_int(value):
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return None

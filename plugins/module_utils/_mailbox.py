@@ -11,18 +11,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
+from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as exchange
+from ansible_collections.msp.cipp.plugins.module_utils._api_users import EMAIL, find_user
 from ansible_collections.msp.cipp.plugins.module_utils._common import email_addresses, make_diff, outside, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
-from ansible_collections.msp.cipp.plugins.module_utils._tenants import domain_names
-from ansible_collections.msp.cipp.plugins.module_utils._users import EMAIL, require_user
+from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
 OOO_STATES = {'enabled': 'Enabled', 'disabled': 'Disabled', 'scheduled': 'Scheduled'}
 MAILBOX_TYPES = {'user': ('UserMailbox', 'Regular'), 'shared': ('SharedMailbox', 'Shared')}
-
-
-def _clean_smtp(value):
-    text = str(value or '').strip()
-    return text[5:] if text.lower().startswith('smtp:') else text
 
 
 def _validate(params):
@@ -57,111 +54,115 @@ def _validate(params):
 
 
 class MailboxRun:
-    def __init__(self, client, params, check_mode):
-        self.client, self.params, self.check_mode = client, params, check_mode
-        self.tenant = params['tenant']
+    """One user's mailbox settings; every setting is read at most once and written only when it differs."""
+
+    def __init__(self, client, tenant, user, check_mode):
+        self.client, self.tenant, self.user, self.check_mode = client, tenant, user, check_mode
+        self.upn = user['userPrincipalName']
         self.before, self.after = {}, {}
         self.actions = []
+        self.removed_rules, self.disabled_rules = [], []
         self._details = None
         self._domains = None
 
-    def details(self, user):
+    def details(self):
         if self._details is None:
-            body = self.client.call('ListUserMailboxDetails', {'UserID': user['id'], 'userMail': user['userPrincipalName']},
-                                    tenant=self.tenant)
-            self._details = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+            self._details = exchange.mailbox_details(self.client, self.tenant, self.user)
         return self._details
 
     def domains(self):
         if self._domains is None:
-            self._domains = domain_names(self.client, self.tenant)
+            self._domains = set(row['name'] for row in directory_api.list_domains(self.client, self.tenant))
         return self._domains
 
-    def change(self, key, before, after, endpoint, body):
+    def changed(self, key, before, after):
         self.before[key], self.after[key] = before, after
-        self.client.write(endpoint, body, tenant=self.tenant)
         self.actions.append(key)
 
-    def run(self):
-        _validate(self.params)
-        user = require_user(self.client, self.tenant, self.params['user'])
-        upn = user['userPrincipalName']
-        if self.params.get('forwarding') is not None:
-            self.forwarding(user, upn)
-        if self.params.get('mailbox_type') is not None:
-            current = self.details(user).get('RecipientTypeDetails')
-            wanted, cipp_type = MAILBOX_TYPES[self.params['mailbox_type']]
+    def run(self, params):
+        if params.get('forwarding') is not None:
+            self.forwarding(params['forwarding'])
+        if params.get('mailbox_type') is not None:
+            current = self.details().get('RecipientTypeDetails')
+            wanted, cipp_type = MAILBOX_TYPES[params['mailbox_type']]
             if str(current).lower() != wanted.lower():
-                self.change('mailbox_type', current, wanted, 'ExecConvertMailbox', {'ID': upn, 'MailboxType': cipp_type})
-        if self.params.get('hidden_from_gal') is not None:
-            current = bool(self.details(user).get('HiddenFromAddressLists'))
-            if current != self.params['hidden_from_gal']:
-                self.change('hidden_from_gal', current, self.params['hidden_from_gal'], 'ExecHideFromGAL',
-                            {'ID': upn, 'HideFromGAL': self.params['hidden_from_gal']})
-        if self.params.get('archive'):
-            if not self.details(user).get('ArchiveMailBox'):
-                self.change('archive', False, True, 'ExecEnableArchive', {'id': upn, 'username': upn})
-        if self.params.get('out_of_office'):
-            self.out_of_office(upn)
-        if self.params.get('inbox_rules'):
-            self.inbox_rules(user, upn)
-        result = {'changed': bool(self.actions), 'user': {'id': user['id'], 'userPrincipalName': upn}, 'actions': self.actions}
+                exchange.convert_mailbox(self.client, self.tenant, self.upn, cipp_type)
+                self.changed('mailbox_type', current, wanted)
+        if params.get('hidden_from_gal') is not None:
+            current = bool(self.details().get('HiddenFromAddressLists'))
+            if current != params['hidden_from_gal']:
+                exchange.hide_from_gal(self.client, self.tenant, self.upn, params['hidden_from_gal'])
+                self.changed('hidden_from_gal', current, params['hidden_from_gal'])
+        if params.get('archive') and not self.details().get('ArchiveMailBox'):
+            exchange.enable_archive(self.client, self.tenant, self.upn)
+            self.changed('archive', False, True)
+        if params.get('out_of_office'):
+            self.out_of_office(params['out_of_office'])
+        if params.get('inbox_rules'):
+            self.inbox_rules(params['inbox_rules'])
+        return self.result()
+
+    def result(self):
+        result = {'changed': bool(self.actions), 'user': {'id': self.user['id'], 'userPrincipalName': self.upn}, 'actions': self.actions}
         if self.actions:
             result['diff'] = make_diff(self.before, self.after)
         return result
 
     # -- forwarding: ForwardingAddress is internal, ForwardingSmtpAddress external (CONTRACT 6.2)
 
-    def forwarding(self, user, upn):
-        details = self.details(user)
-        current_to = _clean_smtp(details.get('ForwardingSmtpAddress')) or _clean_smtp(details.get('ForwardingAddress')) or None
+    def forwarding(self, wanted):
+        details = self.details()
+        current_to = exchange.forwarding_target(details)
         current_keep = bool(details.get('ForwardAndDeliver'))
         current = {'to': current_to, 'keep_copy': current_keep} if current_to else 'disabled'
-        wanted = self.params['forwarding']
         if wanted == 'disabled':
             if current_to:
                 # forwardOption is required; without it CIPP answers a bare 500 (CONTRACT 6.2).
-                self.change('forwarding', current, 'disabled', 'ExecEmailForward', {'userID': upn, 'forwardOption': 'disabled'})
+                exchange.set_forwarding(self.client, self.tenant, self.upn, 'disabled')
+                self.changed('forwarding', current, 'disabled')
             return
         target, keep = wanted['to'], bool(wanted.get('keep_copy', False))
-        if current_to and current_to.lower() == target.lower() and current_keep == keep:
-            return
-        body = {'userID': upn, 'KeepCopy': keep}
-        if outside([target], self.domains()):
-            body.update({'forwardOption': 'ExternalAddress', 'ForwardExternal': target})
-        else:
-            body.update({'forwardOption': 'internalAddress', 'ForwardInternal': target})
-        self.change('forwarding', current, {'to': target, 'keep_copy': keep}, 'ExecEmailForward', body)
+        external = bool(outside([target], self.domains()))
+        if current_to and current_keep == keep:
+            # Exchange may report an internal target as its own identity, not an address (CONTRACT 0.1 C15).
+            target_user = None if external or '@' in current_to else find_user(self.client, self.tenant, target)
+            if exchange.same_recipient(current_to, target, target_user):
+                return
+        option = 'ExternalAddress' if external else 'internalAddress'
+        exchange.set_forwarding(self.client, self.tenant, self.upn, option, target, keep)
+        self.changed('forwarding', current, {'to': target, 'keep_copy': keep})
 
     # -- out of office
 
-    def out_of_office(self, upn):
-        wanted = self.params['out_of_office']
-        rows = self.client.call('ListOoO', {'userId': upn}, tenant=self.tenant)
-        current = rows[0] if isinstance(rows, list) and rows else rows if isinstance(rows, dict) else {}
+    def out_of_office(self, wanted):
+        current = exchange.out_of_office(self.client, self.tenant, self.upn)
         state = OOO_STATES[wanted['state']]
         now = {'state': str(current.get('AutoReplyState') or 'Disabled').lower()}
         target = {'state': wanted['state']}
-        body = {'userId': upn, 'AutoReplyState': state}
-        for option, field in (('internal_message', 'InternalMessage'), ('external_message', 'ExternalMessage')):
-            if wanted.get(option) is not None:
-                now[option] = current.get(field)
-                target[option] = wanted[option]
-                body[field] = wanted[option]
+        internal, external = wanted.get('internal_message'), wanted.get('external_message')
+        if internal is not None and external is None:
+            # Without ExternalMessage CIPP sets ExternalAudience to None: outside senders get no reply (CONTRACT 0.1 C14).
+            external = internal
+        for option, field, value in (('internal_message', 'InternalMessage', internal), ('external_message', 'ExternalMessage', external)):
+            if value is not None:
+                # Exchange keeps messages as HTML: compare the text.
+                now[option] = exchange.plain_message(current.get(field))
+                target[option] = exchange.plain_message(value)
         if wanted['state'] == 'scheduled':
-            for option, field in (('start_epoch', 'StartTime'), ('end_epoch', 'EndTime')):
-                now[option[:-6]] = to_epoch(current.get(field), option) if current.get(field) else None
-                target[option[:-6]] = wanted[option]
-                body[field] = wanted[option]
+            # ListOoO gives minutes only (yyyy-MM-dd HH:mm): compare to the minute.
+            for option, field in (('start', 'StartTime'), ('end', 'EndTime')):
+                now[option] = exchange.ooo_minute(current.get(field))
+                target[option] = exchange.ooo_minute(wanted[option + '_epoch'])
         if now != target:
-            self.change('out_of_office', now, target, 'ExecSetOoO', body)
+            exchange.set_out_of_office(self.client, self.tenant, self.upn, state, internal, external,
+                                       wanted.get('start_epoch') if wanted['state'] == 'scheduled' else None,
+                                       wanted.get('end_epoch') if wanted['state'] == 'scheduled' else None)
+            self.changed('out_of_office', now, target)
 
     # -- inbox rules
 
-    def inbox_rules(self, user, upn):
-        wanted = self.params['inbox_rules']
-        rules = self.client.call('ListUserMailboxRules', {'UserID': user['id'], 'userEmail': upn}, tenant=self.tenant) or []
-        rules = [rule for rule in rules if isinstance(rule, dict) and rule.get('Name')]
+    def inbox_rules(self, wanted):
+        rules = exchange.mailbox_rules(self.client, self.tenant, self.user)
         names_to_remove = set(name.lower() for name in wanted.get('remove') or [])
         names_to_disable = set(name.lower() for name in wanted.get('disable') or [])
         removed, disabled = [], []
@@ -169,25 +170,24 @@ class MailboxRun:
             name = rule['Name']
             targets = sum((email_addresses(rule.get(key)) for key in ('ForwardTo', 'RedirectTo', 'ForwardAsAttachmentTo')), [])
             forwards_out = bool(wanted.get('remove_external_forwarding') and outside(targets, self.domains()))
-            body = {'ruleId': rule.get('Identity') or rule.get('RuleIdentity') or name, 'ruleName': name, 'userPrincipalName': upn}
             if name.lower() in names_to_remove or forwards_out:
-                self.client.write('ExecRemoveMailboxRule', body, tenant=self.tenant)
+                exchange.remove_mailbox_rule(self.client, self.tenant, rule, self.upn)
                 removed.append(name)
             elif name.lower() in names_to_disable and rule.get('Enabled') is not False:
-                body['Disable'] = True
-                self.client.write('ExecSetMailboxRule', body, tenant=self.tenant)
+                exchange.disable_mailbox_rule(self.client, self.tenant, rule, self.upn)
                 disabled.append(name)
         if removed or disabled:
-            self.before['inbox_rules'] = sorted(rule['Name'] for rule in rules if rule['Name'] in removed + disabled)
-            self.after['inbox_rules'] = sorted('%s (disabled)' % name for name in disabled)
-            self.actions.append('inbox_rules')
+            self.changed('inbox_rules', sorted(rule['Name'] for rule in rules if rule['Name'] in removed + disabled),
+                         sorted('%s (disabled)' % name for name in disabled))
         self.removed_rules, self.disabled_rules = removed, disabled
 
 
 def ensure_mailbox(client, params, check_mode):
     """Resource function of cipp_mailbox."""
-    run = MailboxRun(client, params, check_mode)
-    result = run.run()
+    _validate(params)
+    user = require_user(client, params['tenant'], params['user'])
+    run = MailboxRun(client, params['tenant'], user, check_mode)
+    result = run.run(params)
     if params.get('inbox_rules'):
         result['removed_rules'], result['disabled_rules'] = run.removed_rules, run.disabled_rules
     return result

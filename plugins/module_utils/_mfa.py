@@ -8,11 +8,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.msp.cipp.plugins.module_utils import _api_mfa as mfa_api
+from ansible_collections.msp.cipp.plugins.module_utils._api_directory import ALL_TENANTS, list_tenants
 from ansible_collections.msp.cipp.plugins.module_utils._client import result_text
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
-from ansible_collections.msp.cipp.plugins.module_utils._tenants import ALL_TENANTS, list_tenants
 from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
 PER_USER_STATES = ('disabled', 'enabled', 'enforced')
@@ -103,12 +104,12 @@ def mfa_report(client, params, check_mode):
     else:
         targets = [tenant]
     # One call per tenant, 20 tenants per $batch; a failing tenant is reported, never aborts the rest.
-    answers = client.batch([('ListMFAUsers', {'tenantFilter': name}) for name in targets]) if len(targets) > 1 else None
+    answers = mfa_api.batch_mfa_users(client, targets) if len(targets) > 1 else None
     users, tenants = [], []
     for index, name in enumerate(targets):
         if answers is None:
             try:
-                rows, error = client.call('ListMFAUsers', tenant=name), None
+                rows, error = mfa_api.list_mfa_users(client, name), None
             except CippError as exc:
                 rows, error = [], exc.message
         else:
@@ -145,90 +146,75 @@ def _validate(params):
 
 
 def ensure_mfa(client, params, check_mode):
-    """Resource function of cipp_mfa."""
+    """Resource function of cipp_mfa: the user is looked up once and passed to each part."""
     _validate(params)
     tenant = params['tenant']
     user = require_user(client, tenant, params['user'])
-    upn = user.get('userPrincipalName')
-    result = {'changed': False, 'user': {'id': user['id'], 'userPrincipalName': upn}, 'actions': []}
+    result = {'changed': False, 'user': {'id': user['id'], 'userPrincipalName': user.get('userPrincipalName')}, 'actions': []}
     before, after = {}, {}
 
-    wanted_state = params.get('per_user_state')
-    if wanted_state:
-        current = per_user_state(client.call('ListPerUserMFA', {'userId': upn}, tenant=tenant))
-        if current != wanted_state:
-            before['per_user_state'], after['per_user_state'] = current, wanted_state
-            # Graph's own values are lower case; the UI's capitals are not verified to work (CONTRACT 13).
-            write_verified(client, 'ExecPerUserMFA', {'userId': user['id'], 'userPrincipalName': upn, 'State': wanted_state},
-                           applied=lambda: per_user_state(client.call('ListPerUserMFA', {'userId': upn}, tenant=tenant)) == wanted_state,
-                           tenant=tenant)
+    def record(action, outcome):
+        if outcome.get('changed'):
             result['changed'] = True
-            result['actions'].append('per_user_state')
+            result['actions'].append(action)
+            before.update(outcome.get('before') or {})
+            after.update(outcome.get('after') or {})
 
+    if params.get('per_user_state'):
+        record('per_user_state', set_per_user_state(client, tenant, user, params['per_user_state']))
     if params.get('methods') == 'absent':
-        row = _mfa_row(client, tenant, user['id'])
-        methods = list((row or {}).get('MFAMethods') or [])
-        registration = registration_state(row or {})
-        if methods or registration != NOT_REGISTERED:
-            before['methods'], after['methods'] = methods if methods else registration, []
-            response = write_verified(client, 'ExecResetMFA', {'ID': upn}, tenant=tenant,
-                                      applied=lambda: _methods_gone(_mfa_row(client, tenant, user['id'])))
-            text = result_text(response)
-            # CIPP says so when there was nothing to remove: then nothing changed.
-            if response is not None and text.lower().startswith('no mfa methods found'):
-                before.pop('methods'), after.pop('methods')
-            else:
-                result['changed'] = True
-                result['actions'].append('methods_removed')
-            result['methods_message'] = text or None
-
+        outcome = remove_methods(client, tenant, user)
+        record('methods_removed', outcome)
+        result['methods_message'] = outcome.get('message')
     tap = params.get('temporary_access_pass')
     if tap:
-        body = {'ID': upn, 'isUsableOnce': bool(tap.get('usable_once'))}
-        if tap.get('lifetime_minutes') is not None:
-            body['lifetimeInMinutes'] = tap['lifetime_minutes']
-        if tap.get('start_epoch') is not None:
-            body['startDateTime'] = tap['start_epoch']
-        response = client.write('ExecCreateTAP', body, tenant=tenant)
-        result['changed'] = True
-        result['actions'].append('temporary_access_pass')
-        details = _tap_details(response)
+        outcome = issue_tap(client, tenant, user, tap)
+        record('temporary_access_pass', outcome)
+        details = outcome.get('details')
         if details:
+            secret = details.pop('_pass', None)
             result['temporary_access_pass'] = details
             if params.get('return_secret'):
-                result['temporary_access_pass']['pass'] = details.pop('_pass')
+                details['pass'] = secret
                 result[RETURNED_SECRETS] = ['temporary_access_pass']
-            details.pop('_pass', None)
-
     if params.get('send_push'):
-        response = client.write('ExecSendPush', {'TenantFilter': tenant, 'UserEmail': upn}, tenant=None)
-        result['changed'] = True
-        result['actions'].append('send_push')
+        response = mfa_api.send_push(client, tenant, user)
+        record('send_push', {'changed': True})
         result['push_result'] = result_text(response) or None
-
     if before or after:
         result['diff'] = make_diff(before, after)
     return result
 
 
-def per_user_state(rows):
-    """The state from ListPerUserMFA: the captured shape has PerUserMFAState as an array of strings."""
-    row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
-    value = row.get('PerUserMFAState')
-    if isinstance(value, list):
-        value = value[0] if value else None
-    return str(value).lower() if value else None
+def set_per_user_state(client, tenant, user, wanted):
+    """The legacy per-user MFA state of a resolved user; read first, written only when it differs."""
+    current = mfa_api.per_user_state(client, tenant, user['id'])
+    if current == wanted:
+        return {'changed': False}
+    # Graph's own values are lower case; the UI's capitals are not verified to work (CONTRACT 13).
+    write_verified(client, lambda: mfa_api.set_per_user_state(client, tenant, user, wanted),
+                   applied=lambda: mfa_api.per_user_state(client, tenant, user['id']) == wanted)
+    return {'changed': True, 'before': {'per_user_state': current}, 'after': {'per_user_state': wanted}}
 
 
-def _methods_gone(row):
-    return not (row or {}).get('MFAMethods') and registration_state(row or {}) == NOT_REGISTERED
+def remove_methods(client, tenant, user):
+    """Remove every registered method of a resolved user (password excepted), judged from Graph's method list:
+    CIPP's MFARegistration is null in tenants without Entra ID P1 (CONTRACT 0.1 C7)."""
+    methods = mfa_api.authentication_methods(client, tenant, user['id'])
+    if not methods:
+        return {'changed': False, 'message': None}
+    response = write_verified(client, lambda: mfa_api.reset_mfa(client, tenant, user['id']),
+                              applied=lambda: not mfa_api.authentication_methods(client, tenant, user['id']))
+    text = result_text(response)
+    names = sorted('%s (%s)' % (method['type'], method['name']) if method['name'] else str(method['type']) for method in methods)
+    return {'changed': True, 'message': text or None, 'before': {'methods': names}, 'after': {'methods': []}}
 
 
-def _mfa_row(client, tenant, user_id):
-    for row in client.call('ListMFAUsers', tenant=tenant) or []:
-        if isinstance(row, dict) and str(row.get('ID') or '').lower() == user_id.lower():
-            return row
-    return None
+def issue_tap(client, tenant, user, tap):
+    """A new Temporary Access Pass for a resolved user (one-shot). ``details['_pass']`` carries the pass."""
+    response = mfa_api.create_tap(client, tenant, user['id'], lifetime_minutes=tap.get('lifetime_minutes'),
+                                  usable_once=tap.get('usable_once'), start_epoch=tap.get('start_epoch'))
+    return {'changed': True, 'details': _tap_details(response)}
 
 
 def _tap_details(response):

@@ -16,16 +16,17 @@ __metaclass__ = type
 import json
 import time
 
+from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
+from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as exchange
+from ansible_collections.msp.cipp.plugins.module_utils import _api_jobs as jobs_api
+from ansible_collections.msp.cipp.plugins.module_utils import _api_mfa as mfa_api
+from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
 from ansible_collections.msp.cipp.plugins.module_utils._bec import write_evidence
 from ansible_collections.msp.cipp.plugins.module_utils._common import email_addresses, make_diff, outside, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
-from ansible_collections.msp.cipp.plugins.module_utils._directory import group_is_dynamic, group_name
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
-from ansible_collections.msp.cipp.plugins.module_utils._mfa import NOT_REGISTERED, registration_state
-from ansible_collections.msp.cipp.plugins.module_utils._tenants import domain_names
-from ansible_collections.msp.cipp.plugins.module_utils._users import find_user
 
-JOB_COMMAND = 'Invoke-CIPPOffboardingJob'
+JOB_COMMAND = jobs_api.OFFBOARDING_COMMAND
 ACTIVE_STATES = ('planned', 'pending', 'running', 'processing')
 FINAL_STATES = ('completed', 'failed')
 
@@ -115,7 +116,7 @@ class Snapshot:
 
     def __init__(self, client, tenant, upn):
         self.client, self.tenant, self.upn = client, tenant, upn
-        self.user = find_user(client, tenant, upn)
+        self.user = users_api.find_user(client, tenant, upn)
         self._cache = {}
 
     def _once(self, key, reader):
@@ -124,50 +125,42 @@ class Snapshot:
         return self._cache[key]
 
     def mailbox(self):
-        def read():
-            body = self.client.call('ListUserMailboxDetails', {'UserID': self.user['id'], 'userMail': self.upn}, tenant=self.tenant)
-            return body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
-        return self._once('mailbox', read)
+        return self._once('mailbox', lambda: exchange.mailbox_details(self.client, self.tenant, self.user))
 
     def groups(self):
-        def read():
-            rows = self.client.call('ListUserGroups', {'userId': self.user['id']}, tenant=self.tenant) or []
-            return [row for row in rows if isinstance(row, dict)]
-        return self._once('groups', read)
+        return self._once('groups', lambda: users_api.user_memberships(self.client, self.tenant, self.user['id'])[0])
 
     def rules(self):
-        def read():
-            rows = self.client.call('ListUserMailboxRules', {'UserID': self.user['id'], 'userEmail': self.upn}, tenant=self.tenant) or []
-            return [row for row in rows if isinstance(row, dict)]
-        return self._once('rules', read)
+        return self._once('rules', lambda: exchange.mailbox_rules(self.client, self.tenant, self.user))
 
-    def mfa(self):
-        def read():
-            for row in self.client.call('ListMFAUsers', tenant=self.tenant) or []:
-                if isinstance(row, dict) and str(row.get('ID') or '').lower() == self.user['id'].lower():
-                    return row
-            return {}
-        return self._once('mfa', read)
+    def mfa_methods(self):
+        """Registered methods from Graph: CIPP's MFARegistration is null without Entra ID P1 (CONTRACT 0.1 C7)."""
+        return self._once('mfa', lambda: mfa_api.authentication_methods(self.client, self.tenant, self.user['id']))
 
     def ooo(self):
-        def read():
-            body = self.client.call('ListOoO', {'userId': self.upn}, tenant=self.tenant)
-            return body[0] if isinstance(body, list) and body else body if isinstance(body, dict) else {}
-        return self._once('ooo', read)
+        return self._once('ooo', lambda: exchange.out_of_office(self.client, self.tenant, self.upn))
 
     def domains(self):
-        return self._once('domains', lambda: domain_names(self.client, self.tenant))
+        return self._once('domains', lambda: set(row['name'] for row in directory_api.list_domains(self.client, self.tenant)))
+
+    def forward_target(self):
+        """The Entra user of forward_to, for comparing with Exchange's raw identity (CONTRACT 0.1 C15)."""
+        return self._cache.get('forward_user')
 
 
 def removable_groups(groups):
-    """Groups CIPP's RemoveGroups can take the user out of (not dynamic, not synced from AD)."""
-    return [group for group in groups if not group_is_dynamic(group) and not group.get('OnPremisesSync')]
+    """Groups CIPP's RemoveGroups takes the user out of: not dynamic, not synced from AD, and not assigning licences
+    (``Modules/CIPPCore/Public/Remove-CIPPGroups.ps1`` skips those; CONTRACT 0.1 C8)."""
+    return [group for group in groups if not group['dynamic'] and not group['synced'] and not group['assigns_licenses']]
+
+
+def licence_groups(groups):
+    """Licence-assigning groups: CIPP's licence removal (``Remove-CIPPLicense.ps1``) takes the user out of these."""
+    return [group for group in groups if group['assigns_licenses'] and not group['dynamic'] and not group['synced']]
 
 
 def _forwarding(mailbox):
-    target = str(mailbox.get('ForwardingSmtpAddress') or mailbox.get('ForwardingAddress') or '')
-    target = target[5:] if target.lower().startswith('smtp:') else target
-    return target or None
+    return exchange.forwarding_target(mailbox)
 
 
 def post_condition(step, snap, params):
@@ -183,16 +176,14 @@ def post_condition(step, snap, params):
         value = user.get('onPremisesImmutableId')
         return not value, {'immutable_id': value}, {'immutable_id': None}
     if option == 'remove_groups':
-        names = sorted(group_name(group) for group in removable_groups(snap.groups()))
+        names = sorted(group['name'] for group in removable_groups(snap.groups()))
         return not names, {'groups': names}, {'groups': []}
     if option == 'remove_inbox_rules':
         names = sorted(str(rule.get('Name')) for rule in snap.rules())
         return not names, {'inbox_rules': names}, {'inbox_rules': []}
     if option == 'remove_mfa_methods':
-        row = snap.mfa()
-        methods = list(row.get('MFAMethods') or [])
-        holds = not methods and registration_state(row) == NOT_REGISTERED
-        return holds, {'mfa_methods': methods or registration_state(row)}, {'mfa_methods': []}
+        methods = sorted(str(method['type']) for method in snap.mfa_methods())
+        return not methods, {'mfa_methods': methods}, {'mfa_methods': []}
     if option == 'delete_user':
         return False, {'user': 'present'}, {'user': 'absent'}
     mailbox = snap.mailbox()
@@ -208,12 +199,13 @@ def post_condition(step, snap, params):
     if option == 'forward_to':
         target, keep = _forwarding(mailbox), bool(mailbox.get('ForwardAndDeliver'))
         wanted = params['forward_to']
-        holds = bool(target) and target.lower() == wanted.lower() and keep == bool(params.get('keep_copy'))
+        holds = exchange.same_recipient(target, wanted, snap.forward_target()) and keep == bool(params.get('keep_copy'))
         return holds, {'forwarding': target, 'keep_copy': keep}, {'forwarding': wanted, 'keep_copy': bool(params.get('keep_copy'))}
     if option == 'out_of_office':
         ooo = snap.ooo()
         state = str(ooo.get('AutoReplyState') or 'Disabled')
-        holds = state.lower() == 'enabled' and (ooo.get('InternalMessage') or '') == params['out_of_office']
+        # Exchange keeps the message as HTML (CONTRACT 0.1 C14): compare the text.
+        holds = state.lower() == 'enabled' and exchange.plain_message(ooo.get('InternalMessage')) == exchange.plain_message(params['out_of_office'])
         return holds, {'out_of_office': state}, {'out_of_office': 'Enabled'}
     raise KeyError(option)
 
@@ -221,20 +213,10 @@ def post_condition(step, snap, params):
 # ------------------------------------------------------------------------------ the scheduler record
 
 def offboarding_jobs(client, tenant, upn):
-    rows = client.call('ListScheduledItems', {'Type': JOB_COMMAND, 'tenantFilter': tenant}) or []
     jobs = []
-    for row in rows:
-        if not isinstance(row, dict):
-            continue
-        parameters = row.get('Parameters') or {}
-        if isinstance(parameters, str):
-            try:
-                parameters = json.loads(parameters)
-            except ValueError:
-                parameters = {}
-        username = str(parameters.get('Username') or '').lower() if isinstance(parameters, dict) else ''
+    for row in jobs_api.scheduled_items(client, tenant, Type=JOB_COMMAND):
+        username = str(row['Parameters'].get('Username') or '').lower()
         if username == upn.lower() or str(row.get('Name') or '').lower() == ('offboarding: %s' % upn).lower():
-            row['Parameters'] = parameters
             jobs.append(row)
     return jobs
 
@@ -243,23 +225,7 @@ def job_state(job):
     return str(job.get('TaskState') or '').lower()
 
 
-def job_results(job):
-    """The per-step result texts of a finished job (CIPP keeps them as a JSON string)."""
-    raw = job.get('Results')
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return [raw]
-    if isinstance(raw, dict):
-        raw = [raw]
-    texts = []
-    for item in raw or []:
-        if isinstance(item, dict):
-            texts.append(str(item.get('Results') if 'Results' in item else item.get('resultText') or item))
-        else:
-            texts.append(str(item))
-    return texts
+job_results = jobs_api.job_result_texts
 
 
 def failed_cmdlets(texts):
@@ -288,7 +254,7 @@ def _option_requested(options, step):
 def done_by_earlier_jobs(jobs, step):
     """True when a completed job requested ``step`` and did not report it failed."""
     for job in jobs:
-        if job_state(job) == 'completed' and _option_requested(job_options(job), step):
+        if job_state(job) == 'completed' and not jobs_api.job_failed(job) and _option_requested(job_options(job), step):
             if step.cmdlet not in failed_cmdlets(job_results(job)):
                 return True
     return False
@@ -308,6 +274,8 @@ class OffboardRun:
         if snap.user is None:
             return self.missing_user()
         self.upn = snap.user['userPrincipalName']
+        if self.params.get('forward_to') and self.params.get('state') != 'absent':
+            self.check_forward_target(snap)
         jobs = offboarding_jobs(self.client, self.tenant, self.upn)
         if self.params.get('state') == 'absent':
             return self.cancel(jobs)
@@ -341,7 +309,7 @@ class OffboardRun:
         known = set(job.get('RowKey') for job in jobs)
         # ExecOffboardUser queues a new job on every call: after a lost answer the scheduler is read, and the
         # request is sent again only when no new job for the user is there.
-        response = write_verified(self.client, 'ExecOffboardUser', body, tenant=None, applied=lambda: self.has_new_job(known))
+        response = write_verified(self.client, lambda: jobs_api.offboard_user(self.client, body), applied=lambda: self.has_new_job(known))
         if self.check_mode:
             result['msg'] = 'Would queue an offboarding job for %s with: %s' % (self.upn, ', '.join(entry['step'] for entry in needed))
             return result
@@ -353,6 +321,15 @@ class OffboardRun:
                 result['warnings'] = ['CIPP queued the job, but it was not found in the scheduler to wait on.']
             return result
         return self.wait_and_verify(result, job, snap, needed_before=needed)
+
+    def check_forward_target(self, snap):
+        """CIPP's offboarding forwards inside the tenant only (Set-CIPPForwarding with ForwardingAddress: CONTRACT 0.1 C6)."""
+        target = self.params['forward_to']
+        if outside([target], snap.domains()):
+            raise CippConfigError('forward_to: %s is outside tenant %s, and CIPP\'s offboarding job can only forward to a recipient '
+                                  'in the tenant. Forward to an outside address with msp.cipp.cipp_mailbox (forwarding: {to: %s}) '
+                                  'and leave forward_to out here.' % (target, self.tenant, target))
+        snap._cache['forward_user'] = users_api.find_user(self.client, self.tenant, target) if '@' in target else None
 
     # -- planning
 
@@ -368,6 +345,13 @@ class OffboardRun:
                 elif not holds:
                     before.update(now)
                     after.update(target)
+                if step.option == 'remove_groups':
+                    kept = sorted(group['name'] for group in licence_groups(snap.groups()))
+                    if kept:
+                        entry['cipp_leaves'] = kept
+                        entry['note'] = ('CIPP\'s group removal skips groups that assign licences; %s' % (
+                            'its licence removal (remove_licenses) takes the user out of them' if self.params.get('remove_licenses')
+                            else 'set remove_licenses to have CIPP take the user out of them'))
             else:
                 done = done_by_earlier_jobs(jobs, step)
                 entry = {'step': step.option, 'needed': not done,
@@ -376,8 +360,8 @@ class OffboardRun:
         return plan, before, after
 
     def licence_removal_pending(self):
-        rows = self.client.call('ListScheduledItems', {'Name': 'Remove License: %s' % self.upn, 'tenantFilter': self.tenant}) or []
-        return any(isinstance(row, dict) and job_state(row) in ACTIVE_STATES for row in rows)
+        rows = jobs_api.scheduled_items(self.client, self.tenant, Name='Remove License: %s' % self.upn)
+        return any(job_state(row) in ACTIVE_STATES for row in rows)
 
     def request_body(self, options, scheduled_epoch):
         params = self.params
@@ -440,8 +424,8 @@ class OffboardRun:
         deadline = self.clock() + (self.params.get('wait_timeout') or 900)
         interval = self.params.get('poll_interval') or 10
         while True:
-            rows = self.client.call('ListScheduledItems', {'Id': job['RowKey'], 'tenantFilter': self.tenant}) or []
-            current = next((row for row in rows if isinstance(row, dict) and row.get('RowKey') == job['RowKey']), None)
+            rows = jobs_api.scheduled_items(self.client, self.tenant, Id=job['RowKey'])
+            current = next((row for row in rows if row.get('RowKey') == job['RowKey']), None)
             if current is None:
                 raise CippResultError('The offboarding job %s of %s disappeared from CIPP\'s scheduler.' % (job['RowKey'], self.upn),
                                       'ListScheduledItems', 200)
@@ -458,7 +442,7 @@ class OffboardRun:
         result['job'] = self.job_view(finished)
         texts = job_results(finished)
         result['job_results'] = [self.client.redacted(text) for text in texts]
-        if job_state(finished) == 'failed':
+        if jobs_api.job_failed(finished):
             raise CippResultError('CIPP\'s offboarding job for %s failed: %s' % (self.upn, '; '.join(texts)), 'ExecOffboardUser', 200,
                                   '; '.join(texts), response={'job': result['job'], 'results': texts})
         failures = failed_cmdlets(texts)
@@ -506,8 +490,9 @@ class OffboardRun:
         pending = [job for job in jobs if job_state(job) == 'planned']
         result = {'changed': bool(pending), 'user': {'userPrincipalName': self.upn}, 'cancelled': [self.job_view(job) for job in pending]}
         for job in pending:
-            write_verified(self.client, 'RemoveScheduledItem', {'id': job['RowKey']}, applied=lambda key=job['RowKey']: not any(
-                row.get('RowKey') == key for row in offboarding_jobs(self.client, self.tenant, self.upn)))
+            write_verified(self.client, lambda key=job['RowKey']: jobs_api.remove_scheduled_item(self.client, key),
+                           applied=lambda key=job['RowKey']: not any(
+                               row.get('RowKey') == key for row in offboarding_jobs(self.client, self.tenant, self.upn)))
         return result
 
     def capture_evidence(self, snap):
@@ -516,20 +501,21 @@ class OffboardRun:
         record = {'tenant': self.tenant, 'user': {key: user.get(key) for key in (
             'id', 'userPrincipalName', 'displayName', 'jobTitle', 'department', 'accountEnabled', 'usageLocation', 'manager',
             'assignedLicenses', 'LicJoined', 'onPremisesSyncEnabled', 'onPremisesImmutableId')}}
-        record['groups'] = [{'id': group.get('id'), 'name': group_name(group), 'type': group.get('groupType')} for group in snap.groups()]
-        for key, reader in (('mailbox', snap.mailbox), ('mfa', snap.mfa)):
+        record['groups'] = [{'id': group['id'], 'name': group['name'], 'type': group['group_type'],
+                             'assigns_licenses': group['assigns_licenses']} for group in snap.groups()]
+        for key, reader in (('mailbox', snap.mailbox), ('mfa_methods', snap.mfa_methods)):
             try:
                 record[key] = reader()
             except CippError as exc:
                 record[key] = {'error': exc.message}
         try:
-            record['devices'] = self.client.call('ListUserDevices', {'UserID': user['id']}, tenant=self.tenant) or []
+            record['devices'] = users_api.user_devices(self.client, self.tenant, user['id'])
         except CippError as exc:
             record['devices'] = {'error': exc.message}
         try:
-            record['licenses'] = [{'skuId': row.get('skuId'), 'skuPartNumber': row.get('skuPartNumber'), 'name': row.get('License')}
-                                  for row in self.client.call('ListLicenses', tenant=self.tenant) or []
-                                  if str(row.get('skuId')) in set(str(lic.get('skuId')) for lic in user.get('assignedLicenses') or [])]
+            held = set(str(lic.get('skuId')).lower() for lic in user.get('assignedLicenses') or [])
+            record['licenses'] = [{'skuId': row['sku_id'], 'skuPartNumber': row['part_number']}
+                                  for row in directory_api.subscribed_skus(self.client, self.tenant) if row['sku_id'] in held]
         except CippError as exc:
             record['licenses'] = {'error': exc.message}
         forwarding = _forwarding(record['mailbox']) if isinstance(record.get('mailbox'), dict) else None

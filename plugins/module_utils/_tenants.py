@@ -1,60 +1,31 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, msp.cipp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Tenants, their domains and licences (CONTRACT 10, ListDomains, ListLicenses)."""
+"""The cipp_tenant_info resource: tenants, with their domains, licences and groups on request."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 
-ALL_TENANTS = 'AllTenants'
+ALL_TENANTS = directory_api.ALL_TENANTS
+list_tenants = directory_api.list_tenants
 
 
-def list_tenants(client, tenant=None):
-    """ListTenants rows, all or narrowed to one tenant (by default domain, initial domain or id)."""
-    params = {}
-    if tenant and tenant.lower() != ALL_TENANTS.lower():
-        params['tenantFilter'] = tenant
-    rows = client.call('ListTenants', params) or []
-    # CIPP answers [] or the full list when it cannot narrow: match ourselves as well.
-    rows = [row for row in rows if isinstance(row, dict) and row.get('customerId') not in (None, '', ALL_TENANTS)]
-    if params:
-        wanted = tenant.lower()
-        rows = [row for row in rows if wanted in tenant_keys(row)]
-    return rows
-
-
-def tenant_keys(row):
-    return set(str(row.get(key) or '').lower() for key in ('defaultDomainName', 'initialDomainName', 'customerId')) - {''}
-
-
-def list_domains(client, tenant):
-    return client.call('ListDomains', tenant=tenant) or []
-
-
-def domain_names(client, tenant):
-    """The tenant's domain names, lower-case."""
-    return set(str(row.get('id')).lower() for row in list_domains(client, tenant) if isinstance(row, dict) and row.get('id'))
-
-
-def list_licenses(client, tenant):
-    """ListLicenses rows with seat counts as numbers (CIPP sends CountUsed/TotalLicenses as strings)."""
-    rows = client.call('ListLicenses', tenant=tenant) or []
-    for row in rows:
-        if isinstance(row, dict):
-            row['seats_total'] = _to_int(row.get('TotalLicenses'))
-            row['seats_used'] = _to_int(row.get('CountUsed'))
-            row['seats_available'] = _to_int(row.get('CountAvailable'))
-    return rows
-
-
-def _to_int(value):
-    try:
-        return int(float(value))
-    except (TypeError, ValueError):
-        return None
+def tenant_licences(client, tenant):
+    """Every SKU of the tenant (Graph's subscribedSkus, true part numbers), with the name and CIPP's fields from
+    ListLicenses where CIPP lists the SKU (it hides its excluded SKUs there)."""
+    cipp_rows = dict((row['sku_id'], row) for row in directory_api.list_licenses(client, tenant))
+    licences = []
+    for sku in directory_api.subscribed_skus(client, tenant):
+        row = dict(cipp_rows.get(sku['sku_id']) or {'skuId': sku['sku_id']})
+        row.update(sku)
+        row['name'] = (cipp_rows.get(sku['sku_id']) or {}).get('name') or sku['part_number']
+        row['excluded_by_cipp'] = sku['sku_id'] not in cipp_rows
+        licences.append(row)
+    return licences
 
 
 def tenant_info(client, params, check_mode):
@@ -67,9 +38,9 @@ def tenant_info(client, params, check_mode):
     for row in tenants:
         tenant_filter = row.get('defaultDomainName') or row.get('customerId')
         if 'domains' in include:
-            row['domains_list'] = list_domains(client, tenant_filter)
+            row['domains_list'] = directory_api.list_domains(client, tenant_filter)
         if 'licenses' in include:
-            row['licenses'] = list_licenses(client, tenant_filter)
+            row['licenses'] = tenant_licences(client, tenant_filter)
         if 'groups' in include:
-            row['groups'] = [group for group in client.call('ListGroups', tenant=tenant_filter) or [] if isinstance(group, dict)]
+            row['groups'] = directory_api.list_groups(client, tenant_filter)
     return {'changed': False, 'tenants': tenants}

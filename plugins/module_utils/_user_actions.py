@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.msp.cipp.plugins.module_utils._client import result_text
+from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
@@ -27,18 +28,21 @@ def run_action(client, params, check_mode):
     if params.get('must_change_password') is not None and action != 'reset_password':
         raise CippConfigError('must_change_password only applies to action=reset_password.')
     user = require_user(client, tenant, params['user'])
+    must_change = True if params.get('must_change_password') is None else bool(params['must_change_password'])
+    return act(client, tenant, user, action, must_change=must_change, return_password=params.get('return_password'))
+
+
+def act(client, tenant, user, action, must_change=True, return_password=False):
+    """One action on a resolved user; the result of cipp_user_action."""
     upn = user.get('userPrincipalName')
     result = {'changed': True, 'action': action, 'user': {'id': user['id'], 'userPrincipalName': upn}}
-
     if action == 'revoke_sessions':
-        response = client.write('ExecRevokeSessions', {'id': user['id'], 'Username': upn}, tenant=tenant)
+        response = users_api.revoke_sessions(client, tenant, user)
     elif action == 'reset_password':
-        must_change = True if params.get('must_change_password') is None else bool(params['must_change_password'])
         # MustChange is explicit: CIPP treats a missing value as false (CONTRACT quirk 9).
-        response = client.write('ExecResetPass', {'ID': upn, 'displayName': user.get('displayName') or upn,
-                                                  'MustChange': must_change}, tenant=tenant)
+        response = users_api.reset_password(client, tenant, user, must_change)
         password = _copy_field(response)
-        if params.get('return_password') and password:
+        if return_password and password:
             result['password'] = password
             result[RETURNED_SECRETS] = ['password']
     else:
@@ -50,7 +54,7 @@ def run_action(client, params, check_mode):
             result['message'] = '%s has no immutable ID; nothing to clear.' % upn
             return result
         result['diff'] = {'before': {'onPremisesImmutableId': user['onPremisesImmutableId']}, 'after': {'onPremisesImmutableId': None}}
-        response = client.write('ExecClrImmId', {'ID': user['id']}, tenant=tenant)
+        response = users_api.clear_immutable_id(client, tenant, user)
 
     result['message'] = result_text(response) if response is not None else 'Would run %s for %s (check mode).' % (action, upn)
     return result

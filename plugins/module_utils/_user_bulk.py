@@ -22,13 +22,13 @@ import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible_collections.msp.cipp.plugins.module_utils._api_users import find_user
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff
 from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
-from ansible_collections.msp.cipp.plugins.module_utils._mfa import ensure_mfa
+from ansible_collections.msp.cipp.plugins.module_utils._mfa import issue_tap
 from ansible_collections.msp.cipp.plugins.module_utils._user_fields import user_argspec
 from ansible_collections.msp.cipp.plugins.module_utils._user_lifecycle import UserRun, validate
-from ansible_collections.msp.cipp.plugins.module_utils._users import find_user
 
 # requests' connection pool keeps 10 connections per host; more threads than that would only queue.
 MAX_PARALLEL = 10
@@ -98,10 +98,10 @@ def _check_list(client, entries, found, directory, check_mode):
             problems.append('%s: %s' % (entry['user_principal_name'], exc.message))
             continue
         needed.update(adds)
-    for sku, count in sorted(needed.items()):
-        free = directory.free_seats(sku)
-        if count > free:
-            problems.append('licenses: %d new assignments of %s but %d free seats' % (count, directory.license_label(sku), free))
+    try:
+        directory.check_seats(sorted(needed.elements()))
+    except CippConfigError as exc:
+        problems.append(exc.message)
     if problems:
         raise CippConfigError('users: nothing was changed, the list has problems: %s' % '; '.join(problems))
 
@@ -126,15 +126,13 @@ def _ensure_one(client, entry, user, directory, check_mode):
 
 def _create_tap(client, tenant, outcome, lifetime):
     """A one-time Temporary Access Pass for a user this run created (it replaces the password as first credential)."""
-    params = {'tenant': tenant, 'user': outcome['user_principal_name'], 'per_user_state': None, 'methods': None, 'send_push': False,
-              'return_secret': True, 'temporary_access_pass': {'lifetime_minutes': lifetime, 'usable_once': True, 'start': None}}
     try:
-        tap = ensure_mfa(client, params, False).get('temporary_access_pass') or {}
+        details = issue_tap(client, tenant, outcome['user'], {'lifetime_minutes': lifetime, 'usable_once': True}).get('details') or {}
     except CippError as exc:
         outcome['warnings'].append('no Temporary Access Pass: %s' % exc.message)
         outcome.pop('_secret', None)
         return
-    outcome['_secret'], outcome['_kind'] = tap.get('pass'), 'tap'
+    outcome['_secret'], outcome['_kind'] = details.get('_pass'), 'tap'
 
 
 # ------------------------------------------------------------------------------ the result

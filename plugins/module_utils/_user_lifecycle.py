@@ -13,14 +13,23 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import time
 
+from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
+from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
+from ansible_collections.msp.cipp.plugins.module_utils._api_users import (
+    UPN, UPN_MAX, UPN_MAX_DOMAIN, UPN_MAX_LOCAL, check_identity, find_user, is_guid,
+)
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff, plan_list, same
 from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
-from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory, group_is_dynamic, group_name
+from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils._iso3166 import is_country
 from ansible_collections.msp.cipp.plugins.module_utils._user_fields import FIELDS_BY_GRAPH, FIELDS_BY_OPTION, PROFILE_FIELDS
-from ansible_collections.msp.cipp.plugins.module_utils._users import UPN, UPN_MAX, UPN_MAX_DOMAIN, UPN_MAX_LOCAL, check_identity, find_user, is_guid
+
+# Graph is eventually consistent: a change CIPP reports as done may take a few seconds to show in ListUsers.
+# The re-read after a write waits this long in all (1 + 2 + 4 + 8 s) before it concludes the change is missing.
+VERIFY_DELAYS = (1, 2, 4, 8)
 
 
 # ------------------------------------------------------------------------------ validation
@@ -85,8 +94,9 @@ NOT_READ = object()
 class UserRun:
     """One cipp_user task: holds what was read so nothing is read twice."""
 
-    def __init__(self, client, params, check_mode, directory=None):
+    def __init__(self, client, params, check_mode, directory=None, sleep=time.sleep):
         self.client = client
+        self.sleep = sleep
         self.params = params
         self.check_mode = check_mode
         self.tenant = params['tenant']
@@ -94,6 +104,8 @@ class UserRun:
         self.directory = directory or Directory(client, self.tenant)
         self.warnings = []
         self.password = None
+        self.pending_groups = []
+        self.expectations = []
         self._current_groups = None
 
     # -- reading
@@ -103,9 +115,9 @@ class UserRun:
         return find_user(self.client, self.tenant, identity)
 
     def current_groups(self, user):
+        """Every group the user is a direct member of (all pages: CONTRACT 0.1 C13), read once."""
         if self._current_groups is None:
-            rows = self.client.call('ListUserGroups', {'userId': user['id']}, tenant=self.tenant) or []
-            self._current_groups = [row for row in rows if isinstance(row, dict) and row.get('id')]
+            self._current_groups = users_api.user_memberships(self.client, self.tenant, user['id'])[0]
         return self._current_groups
 
     # -- the parts of the desired state the user set
@@ -132,8 +144,7 @@ class UserRun:
         if user is None:
             return {'changed': False, 'user': None, 'diff': make_diff({'state': 'absent'}, {'state': 'absent'})}
         before = {'state': 'present', 'user_principal_name': user.get('userPrincipalName')}
-        write_verified(self.client, 'RemoveUser', {'ID': user['id'], 'userPrincipalName': user.get('userPrincipalName')},
-                       applied=lambda: self.find() is None, tenant=self.tenant)
+        write_verified(self.client, lambda: users_api.remove_user(self.client, self.tenant, user), applied=lambda: self.find() is None)
         return {'changed': True, 'user': None, 'diff': make_diff(before, {'state': 'absent'})}
 
     # -- create
@@ -169,7 +180,7 @@ class UserRun:
         if licences:
             body['licenses'] = [{'value': sku, 'label': self.directory.license_label(sku)} for sku in licences]
         if groups:
-            body['AddToGroups'] = [_group_ref(group) for group in groups]
+            body['AddToGroups'] = [directory_api.group_ref(group) for group in groups]
         if manager:
             body['setManager'] = {'value': manager['userPrincipalName']}
 
@@ -178,7 +189,7 @@ class UserRun:
         if licences:
             after['licenses'] = sorted(self.directory.license_label(sku) for sku in licences)
         if groups:
-            after['groups'] = sorted(group_name(group) for group in groups)
+            after['groups'] = sorted(group['name'] for group in groups)
         if manager:
             after['manager'] = manager['userPrincipalName']
         if params.get('account_enabled') is False:
@@ -186,7 +197,14 @@ class UserRun:
 
         response = self.send_create(body)
         if response is not None:
-            self.password = _created_password(response)
+            self.password = users_api.created_password(response)
+            self.pending_groups = users_api.pending_groups(response)
+            if self.pending_groups:
+                # CIPP scheduled a retry (Exchange replication delay, CONTRACT 0.1 C12): not done yet.
+                self.warnings.append('CIPP could not add %s to %s yet and scheduled a retry in 15 minutes; run the task again later '
+                                     'to check the membership.' % (upn, ', '.join(self.pending_groups)))
+        # CIPP's word alone is not success: the user must be there (ListUsers may lag a few seconds).
+        self.expect(lambda now: True, 'AddUser answered that the user was created, but it cannot be found')
         if params.get('account_enabled') is False:
             self.set_enabled({'id': None, 'userPrincipalName': upn}, False)
         predicted = _predict_new_user(body, upn, licences, params.get('account_enabled'))
@@ -196,9 +214,10 @@ class UserRun:
         try:
             # A lost answer is never followed by a blind second AddUser (for an existing UPN that is a 500):
             # the user is looked up first, and AddUser is sent again only when it is still missing.
-            response = write_verified(self.client, 'AddUser', body, applied=lambda: self.find() is not None, tenant=self.tenant)
+            response = write_verified(self.client, lambda: users_api.add_user(self.client, self.tenant, body),
+                                      applied=lambda: self.find() is not None)
         except CippResultError as exc:
-            if _user_was_created(exc.response):
+            if users_api.user_was_created(exc.response):
                 raise CippResultError('%s was created, but CIPP reported failures in the follow-up steps: %s. Run the task '
                                       'again to finish them.' % (body['username'] + '@' + body['Domain'], exc.cipp_message),
                                       exc.endpoint, exc.status, exc.cipp_message, exc.response, exc.failures)
@@ -289,10 +308,15 @@ class UserRun:
 
         group_adds, group_removes = self.groups_to_change(user)
         if group_adds or group_removes:
-            current = [group_name(group) for group in self.current_groups(user)]
+            current = [group['name'] for group in self.current_groups(user)]
             before['groups'] = sorted(current)
-            after['groups'] = sorted(set(current) - set(group_name(g) for g in group_removes) | set(group_name(g) for g in group_adds))
+            after['groups'] = sorted(set(current) - set(g['name'] for g in group_removes) | set(g['name'] for g in group_adds))
 
+        if edit or clear or rename or password_change:
+            # CIPP sets mailNickname (the Exchange alias) to the UPN prefix on every EditUser (CONTRACT 0.1 C11).
+            prefix = (new_upn if rename else user['userPrincipalName']).split('@', 1)[0]
+            if (user.get('mailNickname') or prefix).lower() != prefix.lower():
+                before['mail_nickname'], after['mail_nickname'] = user.get('mailNickname'), prefix
         changed = len(after) > 1
         if edit or clear or rename or password_change:
             self.send_edit(user, edit, clear, new_upn if rename else None, flag_now, password_change)
@@ -324,14 +348,19 @@ class UserRun:
             body['password'] = self.params['password']
         # EditUser sets values, so a second one is harmless; still, it is sent again only when a re-read shows
         # the change is not in place (a new password cannot be read back, so that edit is always sent again).
-        write_verified(self.client, 'EditUser', body, tenant=self.tenant,
+        write_verified(self.client, lambda: users_api.edit_user(self.client, self.tenant, body),
                        applied=lambda: not password_change and self.edit_in_place(user, body))
+        self.expect(lambda now: self.values_in_place(now, body), 'EditUser answered, but the new values are not on the user')
 
     def edit_in_place(self, user, body):
-        """Whether a re-read shows every value of the EditUser ``body`` on the user."""
+        """Whether a re-read shows every value of the EditUser ``body`` on the user (and its password flag)."""
         now = find_user(self.client, self.tenant, user['id'])
-        if now is None:
+        if now is None or not self.values_in_place(now, body):
             return False
+        return self.read_force_change(now) in (None, body['MustChangePass'])
+
+    def values_in_place(self, now, body):
+        """Whether the user row ``now`` shows every profile value of the EditUser ``body``."""
         upn = '%s@%s' % (body['username'], body['Domain'])
         if (now.get('userPrincipalName') or '').lower() != upn.lower():
             return False
@@ -346,19 +375,33 @@ class UserRun:
                     return False
             elif not same(now.get(key), value, case_sensitive=FIELDS_BY_GRAPH[key].case_sensitive):
                 return False
-        if any(now.get(name) not in (None, '', []) for name in body.get('clearProperties') or []):
-            return False
-        return self.read_force_change(now) in (None, body['MustChangePass'])
+        return not any(now.get(name) not in (None, '', []) for name in body.get('clearProperties') or [])
+
+    def expect(self, holds, failure):
+        """After a write: ``holds(user_row)`` must be true on the re-read that closes the task."""
+        self.expectations.append((holds, failure))
+
+    def verified_user(self):
+        """Re-read the user until every expectation of this task's writes holds, waiting (bounded) for Graph's lag.
+        CIPP's success text alone is not enough: a change that never shows fails the task (CONTRACT 0.1 C9)."""
+        identity = self.params.get('id') or self.params['user_principal_name']
+        missing = []
+        for delay in (0,) + VERIFY_DELAYS:
+            if delay:
+                self.sleep(delay)
+            now = find_user(self.client, self.tenant, identity)
+            missing = [failure for holds, failure in self.expectations if now is None or not holds(now)]
+            if not missing:
+                return now
+        raise CippResultError('%s: %s (after %d re-reads over %d seconds). CIPP reported success, but the change is not in the '
+                              'tenant.' % (identity, '; '.join(missing), len(VERIFY_DELAYS) + 1, sum(VERIFY_DELAYS)),
+                              None, None, '; '.join(missing))
 
     def read_force_change(self, user):
         """The user's pending 'must change password' flag, or None when CIPP does not say."""
-        body = self.client.call('ListGraphRequest', {'Endpoint': 'users/%s' % user['id'], '$select': 'id,passwordProfile',
-                                                     'NoPagination': 'true'}, tenant=self.tenant)
-        rows = body.get('Results') if isinstance(body, dict) else body
-        row = rows[0] if isinstance(rows, list) and rows else rows if isinstance(rows, dict) else {}
-        profile = (row or {}).get('passwordProfile')
-        if isinstance(profile, dict) and profile.get('forceChangePasswordNextSignIn') is not None:
-            return bool(profile['forceChangePasswordNextSignIn'])
+        flag = users_api.password_profile(self.client, self.tenant, user['id'])['force_change']
+        if flag is not None:
+            return flag
         self.warnings.append('CIPP did not return the password profile of %s; EditUser will set "must change password" '
                              'to false unless must_change_password is given.' % user.get('userPrincipalName'))
         return None
@@ -371,7 +414,9 @@ class UserRun:
             now = find_user(self.client, self.tenant, identity)
             return now is not None and bool(now.get('accountEnabled')) == bool(enabled)
 
-        write_verified(self.client, 'ExecDisableUser', {'ID': identity, 'Enable': bool(enabled)}, applied=in_place, tenant=self.tenant)
+        write_verified(self.client, lambda: users_api.set_account_enabled(self.client, self.tenant, identity, enabled), applied=in_place)
+        self.expect(lambda now: bool(now.get('accountEnabled')) == bool(enabled), 'ExecDisableUser answered, but accountEnabled is not %s'
+                    % bool(enabled))
 
     # -- licences
 
@@ -395,25 +440,23 @@ class UserRun:
         if is_guid(value) and not self.directory.skus_loaded():
             # A SKU id needs no lookup unless something must be assigned (then seats are checked).
             return value.lower()
-        return str(self.directory.resolve_license(value)['skuId']).lower()
+        return self.directory.resolve_license(value)['sku_id']
 
     def send_licences(self, user, adds, removes):
-        # ExecBulkLicense only removes SKUs the user has, so it is close to idempotent (CONTRACT 5.28).
-        body = []
-        if adds:
-            body.append({'tenantFilter': self.tenant, 'userIds': [user['id']], 'LicenseOperation': 'Add',
-                         'Licenses': [{'value': sku, 'label': self.directory.license_label(sku)} for sku in adds]})
-        if removes:
-            body.append({'tenantFilter': self.tenant, 'userIds': [user['id']], 'LicenseOperation': 'Remove',
-                         'RemoveAllLicenses': False,
-                         'LicensesToRemove': [{'value': sku, 'label': self.directory.license_label(sku)} for sku in removes]})
+        # One ExecBulkLicense item per user (a swap is one Replace item: CONTRACT 0.1 C1); CIPP only removes SKUs the
+        # user holds, so it is close to idempotent.
+        labels = self.directory.labels(list(adds) + list(removes))
 
         def in_place():
-            now = find_user(self.client, self.tenant, user['id'])
+            return in_place_row(find_user(self.client, self.tenant, user['id']))
+
+        def in_place_row(now):
             skus = set(str(lic.get('skuId')).lower() for lic in (now or {}).get('assignedLicenses') or [])
             return now is not None and set(adds) <= skus and not set(removes) & skus
 
-        write_verified(self.client, 'ExecBulkLicense', body, applied=in_place, tenant=None)
+        write_verified(self.client, lambda: users_api.set_licences(self.client, self.tenant, user['id'], adds, removes, labels),
+                       applied=in_place)
+        self.expect(in_place_row, 'ExecBulkLicense answered, but the licences are not as requested')
 
     # -- groups
 
@@ -437,16 +480,13 @@ class UserRun:
         return self.directory.resolve_group(value, current)
 
     def send_membership(self, user, group, action):
-        member = {'value': user['id'], 'label': user.get('userPrincipalName'),
-                  'addedFields': {'userPrincipalName': user.get('userPrincipalName')}}
-
         def in_place():
-            rows = self.client.call('ListUserGroups', {'userId': user['id']}, tenant=self.tenant) or []
-            member_now = any(isinstance(row, dict) and str(row.get('id')).lower() == group['id'].lower() for row in rows)
+            groups = users_api.user_memberships(self.client, self.tenant, user['id'])[0]
+            member_now = any(str(row.get('id')).lower() == group['id'].lower() for row in groups)
             return member_now == (action == 'AddMember')
 
-        write_verified(self.client, 'EditGroup', {'groupId': _group_ref(group), action: [member], 'groupName': group_name(group)},
-                       applied=in_place, tenant=self.tenant)
+        write_verified(self.client, lambda: directory_api.edit_group_members(self.client, self.tenant, group, user, action),
+                       applied=in_place)
 
     # -- manager
 
@@ -471,8 +511,7 @@ class UserRun:
     def finish(self, changed, predicted, diff, current=None):
         result = {'changed': changed, 'diff': diff}
         if changed and not self.check_mode:
-            identity = self.params.get('id') or self.params['user_principal_name']
-            result['user'] = find_user(self.client, self.tenant, identity) or predicted
+            result['user'] = self.verified_user()
         else:
             result['user'] = predicted if changed else current
         if self.warnings:
@@ -496,28 +535,8 @@ def ensure_user(client, params, check_mode):
 
 def refuse_dynamic(groups):
     for row in groups:
-        if group_is_dynamic(row):
-            raise CippConfigError('groups: %s is a dynamic group; its members follow its rule and cannot be changed.' % group_name(row))
-
-
-def _group_ref(group):
-    # EditGroup/AddUser take CIPP's autocomplete shape; the real type is looked up by CIPP anyway.
-    return {'value': group['id'], 'label': group_name(group),
-            'addedFields': {'groupType': group.get('groupType') or group.get('calculatedGroupType')}}
-
-
-def _created_password(response):
-    """The password AddUser reports (Results[2].copyField), for return_password only."""
-    results = response.get('Results') if isinstance(response, dict) else None
-    for item in results or []:
-        if isinstance(item, dict) and str(item.get('resultText', '')).lower().startswith('password'):
-            return item.get('copyField')
-    return None
-
-
-def _user_was_created(response):
-    results = response.get('Results') if isinstance(response, dict) else None
-    return bool(results) and isinstance(results[0], str) and results[0].lower().startswith('created new user')
+        if row['dynamic']:
+            raise CippConfigError('groups: %s is a dynamic group; its members follow its rule and cannot be changed.' % row['name'])
 
 
 def _predict_new_user(body, upn, licences, enabled):

@@ -54,20 +54,61 @@ class ScriptedClient:
             value = value.strip("'").replace("''", "'").lower()
             key = 'id' if field == 'id' else 'userPrincipalName'
             return [user for user in self.users if (user.get(key) or '').lower() == value]
-        if endpoint == 'ListDomains':
-            return [{'id': 'contoso.com', 'isDefault': True}, {'id': 'contoso.onmicrosoft.com', 'isInitial': True}]
+        if endpoint == 'ListGraphRequest':
+            return {'Results': self.graph(params), 'Metadata': {}}
         if endpoint == 'ListLicenses':
-            return [{'skuId': SPB, 'skuPartNumber': 'SPB', 'License': 'Microsoft 365 Business Premium', 'CountAvailable': 3},
-                    {'skuId': E3, 'skuPartNumber': 'ENTERPRISEPACK', 'License': 'Office 365 E3', 'CountAvailable': 0,
+            # CIPP's overview: display names in skuPartNumber (CONTRACT 0.1 C2).
+            return [{'skuId': SPB, 'skuPartNumber': 'Microsoft 365 Business Premium', 'License': 'Microsoft 365 Business Premium',
+                     'CountAvailable': 3},
+                    {'skuId': E3, 'skuPartNumber': 'Office 365 E3', 'License': 'Office 365 E3', 'CountAvailable': 0,
                      'CountUsed': '25', 'TotalLicenses': '25'}]
         if endpoint == 'ListGroups':
             return [{'id': FINANCE, 'displayName': 'Finance'}, {'id': SALES, 'displayName': 'Sales'},
                     {'id': DYNAMIC, 'displayName': 'All Staff', 'groupTypes': ['DynamicMembership']}]
-        if endpoint == 'ListUserGroups':
-            return [{'id': FINANCE, 'DisplayName': 'Finance'}]
-        if endpoint == 'ListGraphRequest':
-            return {'Results': [{'id': params['Endpoint'].split('/')[1], 'passwordProfile': {'forceChangePasswordNextSignIn': self.flag}}]}
         raise AssertionError('unexpected read %s' % endpoint)
+
+    def graph(self, params):
+        """ListGraphRequest's Results for the Graph endpoints the client reads."""
+        endpoint = params['Endpoint']
+        if endpoint == 'domains':
+            return [{'id': 'contoso.com', 'isDefault': True, 'isVerified': True}, {'id': 'contoso.onmicrosoft.com', 'isInitial': True,
+                                                                                  'isVerified': True}]
+        if endpoint == 'subscribedSkus':
+            return [{'skuId': SPB, 'skuPartNumber': 'SPB', 'consumedUnits': 7, 'prepaidUnits': {'enabled': 10}},
+                    {'skuId': E3, 'skuPartNumber': 'ENTERPRISEPACK', 'consumedUnits': 25, 'prepaidUnits': {'enabled': 25}}]
+        if endpoint == 'users':
+            value = params['$filter'].split(' ', 2)[2].strip("'").lower()
+            return [user for user in self.users if (user.get('userPrincipalName') or '').lower() == value]
+        if endpoint.endswith('/memberOf'):
+            return [{'@odata.type': '#microsoft.graph.group', 'id': FINANCE, 'displayName': 'Finance', 'securityEnabled': True}]
+        return [{'id': endpoint.split('/')[1], 'passwordProfile': {'forceChangePasswordNextSignIn': self.flag}}]
+
+    def apply(self, endpoint, params):
+        """The effect of a write on the scripted tenant, so the re-read after a write sees it."""
+        if endpoint == 'EditUser':
+            user = next(user for user in self.users if user['id'] == params['id'])
+            for key, value in params.items():
+                if key not in ('id', 'username', 'Domain', 'MustChangePass', 'password', 'clearProperties', 'defaultAttributes', 'setManager'):
+                    user[key] = value
+            for name in params.get('clearProperties') or []:
+                user[name] = None
+            user['userPrincipalName'] = '%s@%s' % (params['username'], params['Domain'])
+        elif endpoint == 'ExecBulkLicense':
+            for item in params:
+                user = next(user for user in self.users if user['id'] == item['userIds'][0])
+                skus = [lic['skuId'] for lic in user.get('assignedLicenses') or []]
+                removes = [ref['value'] for ref in item.get('LicensesToRemove') or item.get('LicensesToReplace') or []]
+                skus = [sku for sku in skus if sku not in removes] + [ref['value'] for ref in item.get('Licenses') or []]
+                user['assignedLicenses'] = [{'skuId': sku, 'disabledPlans': []} for sku in skus]
+        elif endpoint == 'ExecDisableUser':
+            for user in self.users:
+                if params['ID'] in (user['id'], user['userPrincipalName']):
+                    user['accountEnabled'] = params['Enable']
+        elif endpoint == 'AddUser':
+            self.users.append({'id': 'ffffffff-bbbb-4ccc-8ddd-eeeeeeeeeeee', 'userPrincipalName': '%s@%s' % (params['username'], params['Domain']),
+                               'accountEnabled': True, 'assignedLicenses': []})
+        elif endpoint == 'RemoveUser':
+            self.users = [user for user in self.users if user['id'] != params['ID']]
 
     def write(self, endpoint, params=None, tenant=None, check_results=True):
         if self.check_mode:
@@ -77,6 +118,7 @@ class ScriptedClient:
             self.writes.append((endpoint, params))
             raise CippWriteUncertainError('lost', endpoint=endpoint)
         self.writes.append((endpoint, params))
+        self.apply(endpoint, params)
         if endpoint == 'AddUser':
             return {'Results': ['Created New User.', {'resultText': 'Username: x', 'copyField': 'x', 'state': 'success'},
                                 {'resultText': 'Password: Gen3rated!Pw', 'copyField': 'Gen3rated!Pw', 'state': 'success'}]}

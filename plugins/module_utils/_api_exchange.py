@@ -1,0 +1,172 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""API layer: mailboxes (CONTRACT 5.10-5.12, 6.2-6.6, with 0.1 C14 and C15).
+
+Exchange endpoints re-apply and report success whatever the state, so resources read first and write only what
+differs. Paths below are relative to ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import re
+
+from ansible_collections.msp.cipp.plugins.module_utils._common import email_addresses
+
+_TAG = re.compile(r'<[^>]+>')
+_SPACE = re.compile(r'\s+')
+OOO_TIME_FORMAT = '%Y-%m-%d %H:%M'
+
+
+def mailbox_details(client, tenant, user):
+    """The mailbox of ``user`` (``RecipientTypeDetails``, ``ForwardingAddress``, ``ForwardingSmtpAddress``,
+    ``ForwardAndDeliver``, ``HiddenFromAddressLists``, ``ArchiveMailBox``, ...), ``{}`` when there is none.
+
+    Source: ``Identity/Administration/Users/Invoke-ListUserMailboxDetails.ps1`` (query ``UserID``, ``userMail``; an array
+    with one object). ``ForwardingAddress`` is resolved to an address when CIPP can, else it is Exchange's raw
+    identity (C15): see ``forwarding_target``.
+    """
+    body = client.call('ListUserMailboxDetails', {'UserID': user['id'], 'userMail': user.get('userPrincipalName')}, tenant=tenant)
+    return body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+
+
+def forwarding_target(mailbox):
+    """The forwarding target of a mailbox (``smtp:`` removed), external (ForwardingSmtpAddress) first, or None."""
+    for key in ('ForwardingSmtpAddress', 'ForwardingAddress'):
+        text = str(mailbox.get(key) or '').strip()
+        if text.lower().startswith('smtp:'):
+            text = text[5:]
+        if text:
+            return text
+    return None
+
+
+def same_recipient(current, wanted, wanted_user=None):
+    """Whether the forwarding ``current`` (an address or Exchange's raw identity) is the recipient ``wanted``.
+
+    ``wanted_user`` is the Entra user of ``wanted`` when it is one: a raw identity (no @) is compared with its id,
+    user name, mail nickname, display name and addresses, so an unresolved value is not a mismatch by itself (C15).
+    """
+    if not current:
+        return False
+    if current.lower() == wanted.lower():
+        return True
+    if '@' in current or not wanted_user:
+        return False
+    names = [wanted_user.get(key) for key in ('id', 'userPrincipalName', 'mail', 'mailNickname', 'displayName')]
+    names += [address for address in email_addresses(wanted_user.get('proxyAddresses'))]
+    return current.lower() in set(str(name).lower() for name in names if name)
+
+
+def set_forwarding(client, tenant, user_identity, option, target=None, keep_copy=False):
+    """``option`` is ``internalAddress``, ``ExternalAddress`` or ``disabled`` (required: without it CIPP answers 500).
+
+    Source: ``Email-Exchange/Administration/Invoke-ExecEmailForward.ps1`` -> ``Modules/CIPPCore/Public/Set-CIPPForwarding.ps1``
+    (body only: ``userID``, ``forwardOption``, ``ForwardInternal``, ``ForwardExternal``, ``KeepCopy``).
+    """
+    body = {'userID': user_identity, 'forwardOption': option}
+    if option == 'internalAddress':
+        body.update({'ForwardInternal': target, 'KeepCopy': bool(keep_copy)})
+    elif option == 'ExternalAddress':
+        body.update({'ForwardExternal': target, 'KeepCopy': bool(keep_copy)})
+    return client.write('ExecEmailForward', body, tenant=tenant)
+
+
+def out_of_office(client, tenant, user_identity):
+    """The auto-reply settings: ``AutoReplyState``, ``StartTime``/``EndTime`` as ``yyyy-MM-dd HH:mm`` (minute
+    precision, the function host's time zone), ``InternalMessage``, ``ExternalMessage``; no ``ExternalAudience`` (C14).
+
+    Source: ``Email-Exchange/Administration/Invoke-ListOoO.ps1`` -> ``Modules/CIPPCore/Public/Get-CIPPOutOfOffice.ps1``
+    (query ``userid``; a JSON text CIPP converts).
+    """
+    body = client.call('ListOoO', {'userId': user_identity}, tenant=tenant)
+    return body[0] if isinstance(body, list) and body else body if isinstance(body, dict) else {}
+
+
+def set_out_of_office(client, tenant, user_identity, state, internal_message=None, external_message=None, start_epoch=None,
+                      end_epoch=None):
+    """Source: ``Email-Exchange/Administration/Invoke-ExecSetOoO.ps1`` -> ``Modules/CIPPCore/Public/Set-CIPPOutOfoffice.ps1``
+    (body only). ``ExternalAudience`` becomes ``None`` unless ``ExternalMessage`` is sent, then ``All`` (C14); epoch
+    seconds are accepted for ``StartTime``/``EndTime``."""
+    body = {'userId': user_identity, 'AutoReplyState': state}
+    if internal_message is not None:
+        body['InternalMessage'] = internal_message
+    if external_message is not None:
+        body['ExternalMessage'] = external_message
+    if start_epoch is not None:
+        body['StartTime'] = start_epoch
+    if end_epoch is not None:
+        body['EndTime'] = end_epoch
+    return client.write('ExecSetOoO', body, tenant=tenant)
+
+
+def plain_message(value):
+    """An auto-reply text without its HTML (Exchange keeps messages as HTML), whitespace collapsed, for comparing."""
+    text = _TAG.sub(' ', str(value or ''))
+    for entity, char in (('&nbsp;', ' '), ('&lt;', '<'), ('&gt;', '>'), ('&quot;', '"'), ('&#39;', "'"), ('&amp;', '&')):
+        text = text.replace(entity, char)
+    return _SPACE.sub(' ', text).strip()
+
+
+def ooo_minute(value):
+    """``yyyy-MM-dd HH:mm`` (ListOoO) or epoch seconds, as epoch seconds rounded down to the minute (UTC assumed)."""
+    if value in (None, ''):
+        return None
+    if isinstance(value, (int, float)) or str(value).isdigit():
+        return int(value) // 60 * 60
+    try:
+        when = datetime.datetime.strptime(str(value).strip()[:16], OOO_TIME_FORMAT).replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+    return int(when.timestamp()) // 60 * 60
+
+
+def convert_mailbox(client, tenant, user_identity, cipp_type):
+    """Source: ``Email-Exchange/Administration/Invoke-ExecConvertMailbox.ps1`` (body only: ``ID``, ``MailboxType``
+    ``Shared``/``Regular``)."""
+    return client.write('ExecConvertMailbox', {'ID': user_identity, 'MailboxType': cipp_type}, tenant=tenant)
+
+
+def hide_from_gal(client, tenant, user_identity, hidden):
+    """Source: ``Email-Exchange/Administration/Invoke-ExecHideFromGAL.ps1`` (``ID``, ``HideFromGAL``; failures are 403)."""
+    return client.write('ExecHideFromGAL', {'ID': user_identity, 'HideFromGAL': bool(hidden)}, tenant=tenant)
+
+
+def enable_archive(client, tenant, user_identity):
+    """Source: ``Email-Exchange/Administration/Invoke-ExecEnableArchive.ps1`` (``id``, ``username``)."""
+    return client.write('ExecEnableArchive', {'id': user_identity, 'username': user_identity}, tenant=tenant)
+
+
+def mailbox_rules(client, tenant, user):
+    """The user's inbox rules (``Name``, ``Identity``, ``Enabled``, ``ForwardTo``, ``RedirectTo``, ...).
+
+    Source: ``Identity/Administration/Users/Invoke-ListUserMailboxRules.ps1`` (query ``UserID``, ``userEmail``).
+    """
+    rows = client.call('ListUserMailboxRules', {'UserID': user['id'], 'userEmail': user.get('userPrincipalName')}, tenant=tenant) or []
+    return [row for row in rows if isinstance(row, dict) and row.get('Name')]
+
+
+def rule_ref(rule, upn):
+    return {'ruleId': rule.get('Identity') or rule.get('RuleIdentity') or rule['Name'], 'ruleName': rule['Name'], 'userPrincipalName': upn}
+
+
+def remove_mailbox_rule(client, tenant, rule, upn):
+    """Source: ``Email-Exchange/Administration/Invoke-ExecRemoveMailboxRule.ps1`` (``ruleId``, ``ruleName``,
+    ``userPrincipalName``, query or body)."""
+    return client.write('ExecRemoveMailboxRule', rule_ref(rule, upn), tenant=tenant)
+
+
+def disable_mailbox_rule(client, tenant, rule, upn):
+    """Source: ``Email-Exchange/Administration/Invoke-ExecSetMailboxRule.ps1`` (body only; ``Disable`` as a bool)."""
+    return client.write('ExecSetMailboxRule', dict(rule_ref(rule, upn), Disable=True), tenant=tenant)
+
+
+def mailbox_permissions(client, tenant, user_identity):
+    """Who has rights on the mailbox: ``[{User, Permissions}]``.
+
+    Source: ``Email-Exchange/Administration/Invoke-ListmailboxPermissions.ps1`` (query ``userId``).
+    """
+    return client.call('ListmailboxPermissions', {'userId': user_identity}, tenant=tenant) or []

@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, msp.cipp contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""API layer: MFA (CONTRACT 5.8, 5.9, 5.21, 5.23-5.25, with 0.1 C5 and C7).
+
+Per-user calls take the object id: CIPP builds Graph URLs from them without encoding (C5).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.msp.cipp.plugins.module_utils._api_graph import graph_get
+
+PASSWORD_METHOD = '#microsoft.graph.passwordauthenticationmethod'
+
+
+def list_mfa_users(client, tenant):
+    """One row per user: ``ID``, ``UPN``, ``PerUser``, ``MFARegistration`` (true/false, or null when the tenant has
+    no Entra ID P1 report: unknown, C7), ``MFAMethods``, ``CoveredByCA``, ``CoveredBySD``, ``IsAdmin``, ...
+
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Reports/Invoke-ListMFAUsers.ps1`` ->
+    ``Modules/CIPPCore/Public/Get-CIPPMFAState.ps1``.
+    """
+    rows = client.call('ListMFAUsers', tenant=tenant)
+    # Anything but a list (an error text) is passed on as one row, for the caller to report.
+    return rows if isinstance(rows, list) else [] if rows is None else [rows]
+
+
+def batch_mfa_users(client, tenants):
+    """ListMFAUsers for many tenants through CIPP's ``$batch`` (20 per call): ``[{'status', 'body'}]`` in order."""
+    return client.batch([('ListMFAUsers', {'tenantFilter': name}) for name in tenants])
+
+
+def mfa_row(client, tenant, user_id):
+    for row in list_mfa_users(client, tenant):
+        if isinstance(row, dict) and str(row.get('ID') or '').lower() == user_id.lower():
+            return row
+    return None
+
+
+def authentication_methods(client, tenant, user_id):
+    """The user's registered methods from Graph, whatever the tenant's licences (C7), password excluded.
+
+    ListGraphRequest ``users/{id}/authentication/methods`` (see _api_graph). Each is ``{id, type, created, name}``
+    (``type`` is Graph's ``@odata.type`` without the namespace, e.g. ``microsoftAuthenticatorAuthenticationMethod``).
+    """
+    methods = []
+    for row in graph_get(client, tenant, 'users/%s/authentication/methods' % user_id):
+        kind = str(row.get('@odata.type') or '')
+        if kind.lower() == PASSWORD_METHOD:
+            continue
+        methods.append({'id': row.get('id'), 'type': kind.rsplit('.', 1)[-1] or None, 'created': row.get('createdDateTime'),
+                        'name': row.get('displayName') or row.get('deviceTag') or row.get('phoneNumber') or row.get('emailAddress')})
+    return methods
+
+
+def per_user_state(client, tenant, user_id):
+    """The legacy per-user MFA state, lower case, or None.
+
+    Source: ``.../Identity/Administration/Users/Invoke-ListPerUserMFA.ps1`` -> ``Get-CIPPPerUserMFA`` (query ``userId``;
+    ``PerUserMFAState`` is an array of strings in the captured shape).
+    """
+    rows = client.call('ListPerUserMFA', {'userId': user_id}, tenant=tenant)
+    row = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
+    value = row.get('PerUserMFAState')
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value).lower() if value else None
+
+
+def set_per_user_state(client, tenant, user, state):
+    """Source: ``.../Users/Invoke-ExecPerUserMFA.ps1`` (body only: ``userId``, ``userPrincipalName`` -- the id is used
+    for ``#EXT#`` names --, ``State``)."""
+    return client.write('ExecPerUserMFA', {'userId': user['id'], 'userPrincipalName': user.get('userPrincipalName'), 'State': state},
+                        tenant=tenant)
+
+
+def reset_mfa(client, tenant, user_id, method_id=None):
+    """Remove the user's MFA methods (all, or one by ``MethodId``).
+
+    Source: ``.../Users/Invoke-ExecResetMFA.ps1`` -> ``Modules/CIPPCore/Public/Remove-CIPPUserMFA.ps1`` (body only:
+    ``ID``, ``MethodId``). Answers ``No MFA methods found ...`` when there was nothing to remove.
+    """
+    body = {'ID': user_id}
+    if method_id:
+        body['MethodId'] = method_id
+    return client.write('ExecResetMFA', body, tenant=tenant)
+
+
+def create_tap(client, tenant, user_id, lifetime_minutes=None, usable_once=False, start_epoch=None):
+    """Source: ``.../Users/Invoke-ExecCreateTAP.ps1`` -> ``New-CIPPTAP`` (``ID``, ``lifetimeInMinutes``, ``isUsableOnce``,
+    ``startDateTime``). Answer ``{"Results": [{TAP object with temporaryAccessPass}, {resultText}]}``."""
+    body = {'ID': user_id, 'isUsableOnce': bool(usable_once)}
+    if lifetime_minutes is not None:
+        body['lifetimeInMinutes'] = lifetime_minutes
+    if start_epoch is not None:
+        body['startDateTime'] = start_epoch
+    return client.write('ExecCreateTAP', body, tenant=tenant)
+
+
+def send_push(client, tenant, user):
+    """Source: ``.../Users/Invoke-ExecSendPush.ps1`` (body only: ``TenantFilter``, ``UserEmail``; always HTTP 200 with
+    ``{"Results": {resultText, state}}``)."""
+    return client.write('ExecSendPush', {'TenantFilter': tenant, 'UserEmail': user.get('userPrincipalName')}, tenant=None)
