@@ -56,8 +56,8 @@ def list_domains(client, tenant):
 def graph_domains(client, tenant):
     """The tenant's domains from Graph, with ``isVerified`` (ListGraphRequest ``domains``; see _api_graph)."""
     rows = graph_get(client, tenant, 'domains', select='id,isDefault,isInitial,isVerified')
-    return [{'name': str(row['id']).lower(), 'default': bool(row.get('isDefault')), 'initial': bool(row.get('isInitial')),
-             'verified': row.get('isVerified')} for row in rows if row.get('id')]
+    return [dict(row, name=str(row['id']).lower(), default=bool(row.get('isDefault')), initial=bool(row.get('isInitial')),
+                 verified=row.get('isVerified')) for row in rows if row.get('id')]
 
 
 # ------------------------------------------------------------------------------ licences

@@ -93,8 +93,8 @@ class Directory:
             row = self.resolve_license(sku_id)
             available = row.get('seats_available')
             if available is not None and available < count:
-                raise CippConfigError('licenses: no free seat of %s in tenant %s for %d new assignment(s): %d free (%s of %s used)'
-                                      % (row['part_number'], self.tenant, count, max(available, 0), row.get('seats_used'),
+                raise CippConfigError('licenses: %d new assignment(s) of %s but only %d free seat(s) in tenant %s (%s of %s used)'
+                                      % (count, row['part_number'], max(available, 0), self.tenant, row.get('seats_used'),
                                          row.get('seats_total')))
 
     # -- groups

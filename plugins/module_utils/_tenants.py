@@ -22,6 +22,7 @@ def tenant_licences(client, tenant):
     for sku in directory_api.subscribed_skus(client, tenant):
         row = dict(cipp_rows.get(sku['sku_id']) or {'skuId': sku['sku_id']})
         row.update(sku)
+        row['skuPartNumber'] = sku['part_number']  # Microsoft's, not CIPP's display name (CONTRACT 0.1 C2)
         row['name'] = (cipp_rows.get(sku['sku_id']) or {}).get('name') or sku['part_number']
         row['excluded_by_cipp'] = sku['sku_id'] not in cipp_rows
         licences.append(row)
@@ -38,7 +39,7 @@ def tenant_info(client, params, check_mode):
     for row in tenants:
         tenant_filter = row.get('defaultDomainName') or row.get('customerId')
         if 'domains' in include:
-            row['domains_list'] = directory_api.list_domains(client, tenant_filter)
+            row['domains_list'] = directory_api.graph_domains(client, tenant_filter)
         if 'licenses' in include:
             row['licenses'] = tenant_licences(client, tenant_filter)
         if 'groups' in include:

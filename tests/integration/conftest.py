@@ -22,6 +22,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -52,6 +53,21 @@ from collection_link import (  # noqa: E402  pylint: disable=import-error,wrong-
     COLLECTION_LINK, COLLECTIONS_PATH, ensure_collection_link,
 )
 from emulator_env import cipp_environment  # noqa: E402  pylint: disable=import-error,wrong-import-position
+
+GUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}', re.I)
+
+
+def call_labels(calls):
+    """Each call (a module's ``cipp_calls`` or emulator log entries) as ``Endpoint`` or, for CIPP's Graph proxy,
+    ``ListGraphRequest:<graph path>`` with object ids shown as ``{id}``: what a reader of the test needs to see."""
+    labels = []
+    for call in calls:
+        params = call.get('params') or {}
+        if call.get('endpoint') == 'ListGraphRequest':
+            labels.append('ListGraphRequest:%s' % GUID.sub('{id}', str(params.get('Endpoint', ''))))
+        else:
+            labels.append(call.get('endpoint'))
+    return labels
 
 
 def _http_json(method, url, timeout=30):

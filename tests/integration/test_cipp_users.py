@@ -90,7 +90,7 @@ def test_a_list_with_problems_changes_nobody(run_playbook, cipp_env, emulator, t
     failure = run.result('Roster')
     assert run.status('Roster') == 'failed'
     message = failure['msg']
-    for expected in ('nothing was changed', '2 new assignments of O365_BUSINESS_PREMIUM but 1 free seats',
+    for expected in ('nothing was changed', '2 new assignment(s) of O365_BUSINESS_PREMIUM but only 1 free seat(s)',
                      'nowhere@contoso.com: licenses: nowhere@contoso.com has no usage location',
                      'abroad@fabrikam.example: user_principal_name: the domain fabrikam.example is not a domain'):
         assert expected in message, message

@@ -7,6 +7,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from conftest import call_labels  # pylint: disable=import-error
+
 
 def _play(*tasks):
     return [{'hosts': 'localhost', 'gather_facts': False, 'tasks': list(tasks)}]
@@ -26,7 +28,10 @@ def test_tenant_info_all_one_and_missing_with_includes(run_playbook, cipp_env):
     assert tenant['defaultDomainName'] == 'contoso.com'
     assert {'contoso.com', 'contoso.onmicrosoft.com'} <= set(d['id'] for d in tenant['domains_list'])
     assert all(isinstance(lic['seats_available'], int) for lic in tenant['licenses']) and tenant['groups']
-    assert [call['endpoint'] for call in one['cipp_calls']] == ['ListTenants', 'ListDomains', 'ListLicenses', 'ListGroups']
+    # Domains and SKUs from Graph (isVerified and true part numbers, CONTRACT 0.1 C2/C16), display names from ListLicenses.
+    assert call_labels(one['cipp_calls']) == ['ListTenants', 'ListGraphRequest:domains', 'ListLicenses',
+                                              'ListGraphRequest:subscribedSkus', 'ListGroups']
+    assert all(isinstance(d['isVerified'], bool) for d in tenant['domains_list'])
     assert run.result('Missing')['tenants'] == []
     bad = run.result('Bad include')
     assert run.status('Bad include') == 'failed' and 'include' in bad['msg'] and 'everything' in bad['msg']
@@ -48,7 +53,8 @@ def test_user_info_one_missing_filtered_and_includes(run_playbook, cipp_env, emu
     (user,) = one['users']
     assert user['id'] == someone['id'] and user['manager']['id'] == someone['_managerId']
     assert isinstance(user['groups'], list) and user['mfa']['ID'] == someone['id']
-    assert [call['endpoint'] for call in one['cipp_calls']] == ['ListUsers', 'ListMFAUsers', 'ListUserGroups']
+    # Memberships through Graph's memberOf, every page (ListUserGroups stops at the first, CONTRACT 0.1 C13).
+    assert call_labels(one['cipp_calls']) == ['ListUsers', 'ListMFAUsers', 'ListGraphRequest:users/{id}/memberOf']
     assert run.result('One by id')['users'][0]['userPrincipalName'] == someone['userPrincipalName']
     missing = run.result('Missing')
     assert missing['users'] == [] and not missing.get('failed')

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from conftest import COLLECTIONS_PATH  # pylint: disable=import-error
+from conftest import COLLECTIONS_PATH, call_labels  # pylint: disable=import-error
 
 
 @pytest.fixture
@@ -71,19 +71,20 @@ def test_roster_of_30_runs_twice_30_changes_then_none(run_playbook, cipp_env, em
     assert len(items) == 30 and not any(item['status'] == 'changed' for item in items)
     new_entries = second.emulator_log()[len(log_after_first):]
     assert writes(new_entries) == [], json.dumps(writes(new_entries))[:500]
-    # Reads only, three per hire: the user (filter query), the licence names, the user's groups.
-    reads = [entry['endpoint'] for entry in new_entries if entry['kind'] == 'read']
-    assert sorted(set(reads)) == ['ListLicenses', 'ListUserGroups', 'ListUsers'] and len(reads) == 90, reads
+    # Reads only, three per hire: the user (filter query), the tenant's SKUs (true part numbers), the user's groups.
+    reads = call_labels(entry for entry in new_entries if entry['kind'] == 'read')
+    assert sorted(set(reads)) == ['ListGraphRequest:subscribedSkus', 'ListGraphRequest:users/{id}/memberOf', 'ListUsers'], reads
+    assert len(reads) == 90, reads
 
 
 def _roster_targets(client):
     tenants = client.call('ListTenants')
     for row in tenants:
         tenant = row['defaultDomainName']
-        licences = [lic for lic in client.call('ListLicenses', tenant=tenant)
-                    if int(float(lic.get('CountAvailable') or 0)) >= 30]
+        skus = client.call('ListGraphRequest', {'Endpoint': 'subscribedSkus'}, tenant=tenant)['Results']
+        licences = [sku for sku in skus if sku['prepaidUnits']['enabled'] - sku['consumedUnits'] >= 30]
         groups = [g for g in client.call('ListGroups', tenant=tenant)
-                  if g.get('calculatedGroupType') == 'generic' and not g.get('dynamicGroupBool')]
+                  if g.get('calculatedGroupType') == 'generic' and not g.get('dynamicGroupBool') and not g.get('assignedLicenses')]
         if licences and groups:
             return tenant, licences[0]['skuPartNumber'], groups[0]['displayName']
     raise AssertionError('the default seed has no tenant with a licence of 30 free seats and a plain security group')

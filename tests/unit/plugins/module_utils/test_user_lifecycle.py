@@ -225,7 +225,7 @@ def test_licences_need_a_usage_location_and_a_free_seat():
     nowhere = dict(JANE, usageLocation=None, assignedLicenses=[])
     with pytest.raises(CippConfigError, match='usage location'):
         ensure_user(ScriptedClient([nowhere]), params(licenses={'add': ['SPB']}), False)
-    with pytest.raises(CippConfigError, match='no free seat of ENTERPRISEPACK'):
+    with pytest.raises(CippConfigError, match=r'new assignment\(s\) of ENTERPRISEPACK but only 0 free seat'):
         ensure_user(ScriptedClient([JANE]), params(licenses={'add': ['ENTERPRISEPACK']}), False)
 
 
