@@ -25,7 +25,8 @@ def mailbox_details(client, tenant, user):
     """The mailbox of ``user`` (``RecipientTypeDetails``, ``ForwardingAddress``, ``ForwardingSmtpAddress``,
     ``ForwardAndDeliver``, ``HiddenFromAddressLists``, ``ArchiveMailBox``, ...), ``{}`` when there is none.
 
-    Source: ``Identity/Administration/Users/Invoke-ListUserMailboxDetails.ps1`` (query ``UserID``, ``userMail``; an array
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ListUserMailboxDetails.ps1``
+    (query ``UserID``, ``userMail``; an array
     with one object). ``ForwardingAddress`` is resolved to an address when CIPP can, else it is Exchange's raw
     identity (C15): see ``forwarding_target``.
     """
@@ -64,7 +65,8 @@ def same_recipient(current, wanted, wanted_user=None):
 def set_forwarding(client, tenant, user_identity, option, target=None, keep_copy=False):
     """``option`` is ``internalAddress``, ``ExternalAddress`` or ``disabled`` (required: without it CIPP answers 500).
 
-    Source: ``Email-Exchange/Administration/Invoke-ExecEmailForward.ps1`` -> ``Modules/CIPPCore/Public/Set-CIPPForwarding.ps1``
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ExecEmailForward.ps1``
+    -> ``Modules/CIPPCore/Public/Set-CIPPForwarding.ps1``
     (body only: ``userID``, ``forwardOption``, ``ForwardInternal``, ``ForwardExternal``, ``KeepCopy``).
     """
     body = {'userID': user_identity, 'forwardOption': option}
@@ -79,7 +81,8 @@ def out_of_office(client, tenant, user_identity):
     """The auto-reply settings: ``AutoReplyState``, ``StartTime``/``EndTime`` as ``yyyy-MM-dd HH:mm`` (minute
     precision, the function host's time zone), ``InternalMessage``, ``ExternalMessage``; no ``ExternalAudience`` (C14).
 
-    Source: ``Email-Exchange/Administration/Invoke-ListOoO.ps1`` -> ``Modules/CIPPCore/Public/Get-CIPPOutOfOffice.ps1``
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ListOoO.ps1``
+    -> ``Modules/CIPPCore/Public/Get-CIPPOutOfOffice.ps1``
     (query ``userid``; a JSON text CIPP converts).
     """
     body = client.call('ListOoO', {'userId': user_identity}, tenant=tenant)
@@ -88,7 +91,8 @@ def out_of_office(client, tenant, user_identity):
 
 def set_out_of_office(client, tenant, user_identity, state, internal_message=None, external_message=None, start_epoch=None,
                       end_epoch=None):
-    """Source: ``Email-Exchange/Administration/Invoke-ExecSetOoO.ps1`` -> ``Modules/CIPPCore/Public/Set-CIPPOutOfoffice.ps1``
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ExecSetOoO.ps1``
+    -> ``Modules/CIPPCore/Public/Set-CIPPOutOfoffice.ps1``
     (body only). ``ExternalAudience`` becomes ``None`` unless ``ExternalMessage`` is sent, then ``All`` (C14); epoch
     seconds are accepted for ``StartTime``/``EndTime``."""
     body = {'userId': user_identity, 'AutoReplyState': state}
@@ -125,25 +129,29 @@ def ooo_minute(value):
 
 
 def convert_mailbox(client, tenant, user_identity, cipp_type):
-    """Source: ``Email-Exchange/Administration/Invoke-ExecConvertMailbox.ps1`` (body only: ``ID``, ``MailboxType``
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ExecConvertMailbox.ps1``
+    (body only: ``ID``, ``MailboxType``
     ``Shared``/``Regular``)."""
     return client.write('ExecConvertMailbox', {'ID': user_identity, 'MailboxType': cipp_type}, tenant=tenant)
 
 
 def hide_from_gal(client, tenant, user_identity, hidden):
-    """Source: ``Email-Exchange/Administration/Invoke-ExecHideFromGAL.ps1`` (``ID``, ``HideFromGAL``; failures are 403)."""
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ExecHideFromGAL.ps1``
+    (``ID``, ``HideFromGAL``; failures are 403)."""
     return client.write('ExecHideFromGAL', {'ID': user_identity, 'HideFromGAL': bool(hidden)}, tenant=tenant)
 
 
 def enable_archive(client, tenant, user_identity):
-    """Source: ``Email-Exchange/Administration/Invoke-ExecEnableArchive.ps1`` (``id``, ``username``)."""
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ExecEnableArchive.ps1``
+    (``id``, ``username``)."""
     return client.write('ExecEnableArchive', {'id': user_identity, 'username': user_identity}, tenant=tenant)
 
 
 def mailbox_rules(client, tenant, user):
     """The user's inbox rules (``Name``, ``Identity``, ``Enabled``, ``ForwardTo``, ``RedirectTo``, ...).
 
-    Source: ``Identity/Administration/Users/Invoke-ListUserMailboxRules.ps1`` (query ``UserID``, ``userEmail``).
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ListUserMailboxRules.ps1``
+    (query ``UserID``, ``userEmail``).
     """
     rows = client.call('ListUserMailboxRules', {'UserID': user['id'], 'userEmail': user.get('userPrincipalName')}, tenant=tenant) or []
     return [row for row in rows if isinstance(row, dict) and row.get('Name')]
@@ -154,19 +162,21 @@ def rule_ref(rule, upn):
 
 
 def remove_mailbox_rule(client, tenant, rule, upn):
-    """Source: ``Email-Exchange/Administration/Invoke-ExecRemoveMailboxRule.ps1`` (``ruleId``, ``ruleName``,
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ExecRemoveMailboxRule.ps1``
+    (``ruleId``, ``ruleName``,
     ``userPrincipalName``, query or body)."""
     return client.write('ExecRemoveMailboxRule', rule_ref(rule, upn), tenant=tenant)
 
 
 def disable_mailbox_rule(client, tenant, rule, upn):
-    """Source: ``Email-Exchange/Administration/Invoke-ExecSetMailboxRule.ps1`` (body only; ``Disable`` as a bool)."""
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ExecSetMailboxRule.ps1``
+    (body only; ``Disable`` as a bool)."""
     return client.write('ExecSetMailboxRule', dict(rule_ref(rule, upn), Disable=True), tenant=tenant)
 
 
 def mailbox_permissions(client, tenant, user_identity):
     """Who has rights on the mailbox: ``[{User, Permissions}]``.
 
-    Source: ``Email-Exchange/Administration/Invoke-ListmailboxPermissions.ps1`` (query ``userId``).
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ListmailboxPermissions.ps1`` (query ``userId``).
     """
     return client.call('ListmailboxPermissions', {'userId': user_identity}, tenant=tenant) or []

@@ -16,14 +16,21 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.msp.cipp.plugins.module_utils._client import result_text  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippPermissionError
+
+# result_text (CIPP's message from any of its answer shapes) is re-exported here: resources read CIPP's words through
+# the API layer and never import the transport.
 
 ROLE_HINT = ('ListGraphRequest needs the CIPP role CIPP.Core.Read; a custom API role without it cannot read %s. '
              'Add CIPP.Core.Read to the API client\'s role, or use the readonly/editor role.')
 
 
 def graph_get(client, tenant, endpoint, select=None, graph_filter=None, expand=None, top=None, single_page=False, count=False):
-    """The rows Graph returns for ``endpoint`` (every page), without CIPP's ``Tenant``/``CippStatus`` additions."""
+    """The rows Graph returns for ``endpoint`` (every page), without CIPP's ``Tenant``/``CippStatus`` additions.
+
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/CIPP/Core/Invoke-ListGraphRequest.ps1``.
+    """
     params = {'Endpoint': endpoint}
     if select:
         params['$select'] = select

@@ -21,7 +21,7 @@ BEC_REPORT_KEYS = ('NewRules', 'MFADevices', 'AddedApps', 'NewUsers', 'ChangedPa
 def offboard_user(client, body):
     """Queue an offboarding job (no task id comes back; duplicates are accepted).
 
-    Source: ``Identity/Administration/Users/Invoke-ExecOffboardUser.ps1`` (body only, validated by
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecOffboardUser.ps1`` (body only, validated by
     ``Modules/CIPPCore/Public/Test-CIPPOffboardingRequest.ps1``), run later by
     ``Modules/CIPPCore/Public/Invoke-CIPPOffboardingJob.ps1``.
     """
@@ -32,7 +32,8 @@ def scheduled_items(client, tenant, **query):
     """Scheduler rows (``RowKey``, ``Name``, ``TaskState``, ``Parameters``, ``Results``, ``ScheduledTime``, ...) for the
     query given (``Type``, ``Name``, ``Id``); ``Parameters`` parsed from its JSON text.
 
-    Source: ``CIPP/Scheduler/Invoke-ListScheduledItems.ps1`` (query or body ``Id``, ``tenantFilter``, ``Name``, ``Type``).
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/CIPP/Scheduler/Invoke-ListScheduledItems.ps1``
+    (query or body ``Id``, ``tenantFilter``, ``Name``, ``Type``).
     """
     params = dict(query, tenantFilter=tenant)
     rows = client.call('ListScheduledItems', params) or []
@@ -51,7 +52,7 @@ def scheduled_items(client, tenant, **query):
 
 
 def remove_scheduled_item(client, row_key):
-    """Source: ``CIPP/Scheduler/Invoke-RemoveScheduledItem.ps1`` (``id``; any tenant)."""
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/CIPP/Scheduler/Invoke-RemoveScheduledItem.ps1`` (``id``; any tenant)."""
     return client.write('RemoveScheduledItem', {'id': row_key}, tenant=None)
 
 
@@ -89,7 +90,8 @@ def job_failed(job):
 def bec_check(client, tenant, user, refresh):
     """Start CIPP's BEC check (or, without ``refresh``, get its cached report).
 
-    Source: ``Identity/Administration/Users/Invoke-ExecBECCheck.ps1`` (query only: ``userid``, ``userName``,
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecBECCheck.ps1``
+    (query only: ``userid``, ``userName``,
     ``overwrite``). Even without ``overwrite`` the call rewrites CIPP's cached row when there is none (C17); it changes
     nothing in the tenant. Answers ``{"GUID": userid}`` while a run is started, or the report.
     """
@@ -101,7 +103,7 @@ def bec_check(client, tenant, user, refresh):
 
 def bec_poll(client, tenant, guid):
     """``{"Waiting": true}`` until the run is done, then the report, or a failed run's
-    ``{"Results": text, "Exception": ...}`` (``Modules/CIPPActivityTriggers/.../BEC/Push-BECRun.ps1``, C4)."""
+    ``{"Results": text, "Exception": ...}`` (``Modules/CIPPActivityTriggers/BEC/Push-BECRun.ps1``, C4)."""
     return client.call('ExecBECCheck', {'GUID': guid}, tenant=tenant)
 
 
@@ -111,7 +113,8 @@ def is_bec_report(body):
 
 
 def bec_remediate(client, tenant, user):
-    """CIPP's six-step remediation. Source: ``Identity/Administration/Users/Invoke-ExecBECRemediate.ps1`` (body only:
+    """CIPP's six-step remediation. Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecBECRemediate.ps1``
+    (body only:
     ``userid``, ``username``; ``{"Results": [{resultText, state, copyField}...]}``)."""
     return client.write('ExecBECRemediate', {'userid': user['id'], 'username': user.get('userPrincipalName')}, tenant=tenant,
                         check_results=False)

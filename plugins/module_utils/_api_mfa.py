@@ -58,7 +58,8 @@ def authentication_methods(client, tenant, user_id):
 def per_user_state(client, tenant, user_id):
     """The legacy per-user MFA state, lower case, or None.
 
-    Source: ``.../Identity/Administration/Users/Invoke-ListPerUserMFA.ps1`` -> ``Get-CIPPPerUserMFA`` (query ``userId``;
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ListPerUserMFA.ps1``
+    -> ``Get-CIPPPerUserMFA`` (query ``userId``;
     ``PerUserMFAState`` is an array of strings in the captured shape).
     """
     rows = client.call('ListPerUserMFA', {'userId': user_id}, tenant=tenant)
@@ -70,7 +71,8 @@ def per_user_state(client, tenant, user_id):
 
 
 def set_per_user_state(client, tenant, user, state):
-    """Source: ``.../Users/Invoke-ExecPerUserMFA.ps1`` (body only: ``userId``, ``userPrincipalName`` -- the id is used
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecPerUserMFA.ps1``
+    (body only: ``userId``, ``userPrincipalName`` -- the id is used
     for ``#EXT#`` names --, ``State``)."""
     return client.write('ExecPerUserMFA', {'userId': user['id'], 'userPrincipalName': user.get('userPrincipalName'), 'State': state},
                         tenant=tenant)
@@ -79,7 +81,8 @@ def set_per_user_state(client, tenant, user, state):
 def reset_mfa(client, tenant, user_id, method_id=None):
     """Remove the user's MFA methods (all, or one by ``MethodId``).
 
-    Source: ``.../Users/Invoke-ExecResetMFA.ps1`` -> ``Modules/CIPPCore/Public/Remove-CIPPUserMFA.ps1`` (body only:
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecResetMFA.ps1``
+    -> ``Modules/CIPPCore/Public/Remove-CIPPUserMFA.ps1`` (body only:
     ``ID``, ``MethodId``). Answers ``No MFA methods found ...`` when there was nothing to remove.
     """
     body = {'ID': user_id}
@@ -89,7 +92,8 @@ def reset_mfa(client, tenant, user_id, method_id=None):
 
 
 def create_tap(client, tenant, user_id, lifetime_minutes=None, usable_once=False, start_epoch=None):
-    """Source: ``.../Users/Invoke-ExecCreateTAP.ps1`` -> ``New-CIPPTAP`` (``ID``, ``lifetimeInMinutes``, ``isUsableOnce``,
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecCreateTAP.ps1``
+    -> ``New-CIPPTAP`` (``ID``, ``lifetimeInMinutes``, ``isUsableOnce``,
     ``startDateTime``). Answer ``{"Results": [{TAP object with temporaryAccessPass}, {resultText}]}``."""
     body = {'ID': user_id, 'isUsableOnce': bool(usable_once)}
     if lifetime_minutes is not None:
@@ -100,6 +104,7 @@ def create_tap(client, tenant, user_id, lifetime_minutes=None, usable_once=False
 
 
 def send_push(client, tenant, user):
-    """Source: ``.../Users/Invoke-ExecSendPush.ps1`` (body only: ``TenantFilter``, ``UserEmail``; always HTTP 200 with
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecSendPush.ps1``
+    (body only: ``TenantFilter``, ``UserEmail``; always HTTP 200 with
     ``{"Results": {resultText, state}}``)."""
     return client.write('ExecSendPush', {'TenantFilter': tenant, 'UserEmail': user.get('userPrincipalName')}, tenant=None)

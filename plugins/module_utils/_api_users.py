@@ -80,7 +80,10 @@ def find_user(client, tenant, identity):
 
 
 def list_users(client, tenant, graph_filter=None):
-    """ListUsers rows (all users, or those matching an OData filter). See find_user for the source."""
+    """ListUsers rows (all users, or those matching an OData filter).
+
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ListUsers.ps1``.
+    """
     if graph_filter and '#' in graph_filter:
         raise CippConfigError("filter: CIPP's ListUsers cannot pass a '#' to Graph (it cuts the URL); look guests up by "
                               'their object id or user principal name instead.')
@@ -126,12 +129,14 @@ def password_profile(client, tenant, user_id):
 
 
 def user_devices(client, tenant, user_id):
-    """Source: ``.../Identity/Administration/Users/Invoke-ListUserDevices.ps1`` (query ``UserID``; errors give [])."""
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ListUserDevices.ps1``
+    (query ``UserID``; errors give [])."""
     return client.call('ListUserDevices', {'UserID': user_id}, tenant=tenant) or []
 
 
 def user_sign_ins(client, tenant, user_id):
-    """Source: ``.../Identity/Administration/Users/Invoke-ListUserSigninLogs.ps1`` (query ``UserID``, ``top``)."""
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ListUserSigninLogs.ps1``
+    (query ``UserID``, ``top``)."""
     return client.call('ListUserSigninLogs', {'UserID': user_id}, tenant=tenant) or []
 
 
@@ -140,8 +145,9 @@ def user_sign_ins(client, tenant, user_id):
 def add_user(client, tenant, body):
     """Create a user. Returns CIPP's answer (None in check mode).
 
-    Source: ``.../Identity/Administration/Users/Invoke-AddUser.ps1`` -> ``Modules/CIPPCore/Public/New-CIPPUserTask.ps1``
-    and ``New-CippUser.ps1``. Body only: ``username``, ``Domain``, ``displayName``, profile fields, ``password``,
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-AddUser.ps1``
+    -> ``Modules/CIPPCore/Public/New-CIPPUserTask.ps1``
+    and ``Modules/CIPPCore/Public/New-CippUser.ps1``. Body only: ``username``, ``Domain``, ``displayName``, profile fields, ``password``,
     ``MustChangePass``, ``licenses`` and ``AddToGroups`` as autocomplete items, ``setManager``. Results are texts:
     ``Created New User.``, ``Username: ...``, ``Password: ...``, then licence/group texts (C12).
     """
@@ -149,7 +155,8 @@ def add_user(client, tenant, body):
 
 
 def edit_user(client, tenant, body):
-    """Edit a user. Source: ``.../Users/Invoke-EditUser.ps1`` -> ``Modules/CIPPCore/Public/Set-CIPPUser.ps1``.
+    """Edit a user. Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-EditUser.ps1``
+    -> ``Modules/CIPPCore/Public/Set-CIPPUser.ps1``.
 
     ``id``, ``username`` and ``Domain`` on every call (else the UPN becomes ``@``); CIPP also sets ``mailNickname`` to
     ``username`` and ``forceChangePasswordNextSignIn`` to ``[bool]MustChangePass`` on every edit (C11). Failures come
@@ -159,20 +166,23 @@ def edit_user(client, tenant, body):
 
 
 def set_account_enabled(client, tenant, user_id, enabled):
-    """Source: ``.../Users/Invoke-ExecDisableUser.ps1`` -> ``Set-CIPPSignInState``; ``Enable`` is sent always
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecDisableUser.ps1``
+    -> ``Set-CIPPSignInState``; ``Enable`` is sent always
     (a missing one means disable)."""
     return client.write('ExecDisableUser', {'ID': user_id, 'Enable': bool(enabled)}, tenant=tenant)
 
 
 def remove_user(client, tenant, user):
-    """Source: ``.../Users/Invoke-RemoveUser.ps1`` -> ``Remove-CIPPUser`` (``ID``, ``userPrincipalName``)."""
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-RemoveUser.ps1``
+    -> ``Remove-CIPPUser`` (``ID``, ``userPrincipalName``)."""
     return client.write('RemoveUser', {'ID': user['id'], 'userPrincipalName': user.get('userPrincipalName')}, tenant=tenant)
 
 
 def set_licences(client, tenant, user_id, adds, removes, labels):
     """Assign and/or remove SKUs of one user in ONE item (C1: two items for one user collide in CIPP's Graph batch).
 
-    Source: ``.../Users/Invoke-ExecBulkLicense.ps1`` -> ``Modules/CIPPCore/Public/Set-CIPPUserLicense.ps1``. A body array
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecBulkLicense.ps1``
+    -> ``Modules/CIPPCore/Public/Set-CIPPUserLicense.ps1``. A body array
     of ``{tenantFilter, userIds, LicenseOperation: Add|Remove|Replace, Licenses, LicensesToRemove, LicensesToReplace,
     RemoveAllLicenses, ReplaceAllLicenses}``; Remove/Replace only remove SKUs the user holds. ``labels`` maps SKU id to
     a display label.
@@ -189,19 +199,21 @@ def set_licences(client, tenant, user_id, adds, removes, labels):
 
 
 def reset_password(client, tenant, user, must_change):
-    """Source: ``.../Users/Invoke-ExecResetPass.ps1`` -> ``Set-CIPPResetPassword`` (``ID`` as the object id, ``MustChange``
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecResetPass.ps1``
+    -> ``Set-CIPPResetPassword`` (``ID`` as the object id, ``MustChange``
     explicit: a missing one means false). Answer ``{"Results": {resultText, copyField: <password>, state}}``."""
     return client.write('ExecResetPass', {'ID': user['id'], 'displayName': user.get('displayName') or user.get('userPrincipalName'),
                                           'MustChange': bool(must_change)}, tenant=tenant)
 
 
 def revoke_sessions(client, tenant, user):
-    """Source: ``.../Users/Invoke-ExecRevokeSessions.ps1`` -> ``Revoke-CIPPSessions`` (``id``, ``Username``)."""
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecRevokeSessions.ps1``
+    -> ``Revoke-CIPPSessions`` (``id``, ``Username``)."""
     return client.write('ExecRevokeSessions', {'id': user['id'], 'Username': user.get('userPrincipalName')}, tenant=tenant)
 
 
 def clear_immutable_id(client, tenant, user):
-    """Source: ``.../Users/Invoke-ExecClrImmId.ps1`` (``ID``)."""
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecClrImmId.ps1`` (``ID``)."""
     return client.write('ExecClrImmId', {'ID': user['id']}, tenant=tenant)
 
 

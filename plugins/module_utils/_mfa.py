@@ -10,7 +10,7 @@ __metaclass__ = type
 
 from ansible_collections.msp.cipp.plugins.module_utils import _api_mfa as mfa_api
 from ansible_collections.msp.cipp.plugins.module_utils._api_directory import ALL_TENANTS, list_tenants
-from ansible_collections.msp.cipp.plugins.module_utils._client import result_text
+from ansible_collections.msp.cipp.plugins.module_utils._api_graph import result_text
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError

@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.msp.cipp.plugins.module_utils._client import result_text
+from ansible_collections.msp.cipp.plugins.module_utils._api_graph import result_text
 from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
