@@ -15,6 +15,11 @@ from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfig
 
 MASK = '********'
 
+# Bounds on what one task may carry, set by us (not CIPP's or Microsoft's limits): a list or message beyond them is
+# almost certainly a templating mistake (a whole file or inventory pasted in), and CIPP would try to send it.
+MAX_LIST_ITEMS = 500
+MAX_MESSAGE_CHARS = 65536
+
 # Top-level result key a resource uses to name the keys that carry a secret the user asked for
 # (return_password, return_secret); everything else is masked on the way out.
 RETURNED_SECRETS = '_returned_secrets'
@@ -206,3 +211,13 @@ def to_epoch(value, option):
 
 def _config_error(option, value):
     return CippConfigError('%s must be epoch seconds or an ISO 8601 date-time such as 2026-12-01T09:00:00Z, got %r' % (option, value))
+
+
+def check_bounded(value, option, limit=None):
+    """Fail naming ``option`` when a list has more than ``limit`` items or a text more than MAX_MESSAGE_CHARS."""
+    if isinstance(value, (list, tuple)):
+        limit = limit or MAX_LIST_ITEMS
+        if len(value) > limit:
+            raise CippConfigError('%s has %d entries; at most %d are accepted in one task (split the list).' % (option, len(value), limit))
+    elif isinstance(value, str) and len(value) > (limit or MAX_MESSAGE_CHARS):
+        raise CippConfigError('%s is %d characters long; at most %d are accepted.' % (option, len(value), limit or MAX_MESSAGE_CHARS))

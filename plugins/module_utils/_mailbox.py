@@ -14,7 +14,7 @@ __metaclass__ = type
 from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as exchange
 from ansible_collections.msp.cipp.plugins.module_utils._api_users import EMAIL, find_user
-from ansible_collections.msp.cipp.plugins.module_utils._common import email_addresses, make_diff, outside, to_epoch
+from ansible_collections.msp.cipp.plugins.module_utils._common import check_bounded, email_addresses, make_diff, outside, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
@@ -38,6 +38,8 @@ def _validate(params):
             raise CippConfigError("forwarding must be 'disabled' or a dict {to: address, keep_copy: bool}.")
     ooo = params.get('out_of_office')
     if ooo:
+        for key in ('internal_message', 'external_message'):
+            check_bounded(ooo.get(key), 'out_of_office.%s' % key)
         if ooo['state'] == 'scheduled' and not (ooo.get('start') and ooo.get('end')):
             raise CippConfigError('out_of_office: state=scheduled needs start and end.')
         ooo['start_epoch'] = to_epoch(ooo.get('start'), 'out_of_office.start')
@@ -47,6 +49,8 @@ def _validate(params):
     if params.get('archive') is False:
         raise CippConfigError('archive=false is not possible through CIPP (it can only enable an archive).')
     rules = params.get('inbox_rules') or {}
+    for key in ('remove', 'disable'):
+        check_bounded(rules.get(key), 'inbox_rules.%s' % key)
     if rules and not (rules.get('remove') or rules.get('disable') or rules.get('remove_external_forwarding')):
         raise CippConfigError('inbox_rules needs remove, disable or remove_external_forwarding.')
     if not any(params.get(key) is not None for key in ('forwarding', 'out_of_office', 'mailbox_type', 'hidden_from_gal', 'archive')) and not rules:

@@ -22,7 +22,7 @@ from ansible_collections.msp.cipp.plugins.module_utils import _api_jobs as jobs_
 from ansible_collections.msp.cipp.plugins.module_utils import _api_mfa as mfa_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
 from ansible_collections.msp.cipp.plugins.module_utils._bec import write_evidence
-from ansible_collections.msp.cipp.plugins.module_utils._common import email_addresses, make_diff, outside, to_epoch
+from ansible_collections.msp.cipp.plugins.module_utils._common import check_bounded, email_addresses, make_diff, outside, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
 
@@ -99,11 +99,19 @@ def validate(params):
                                   if params.get('delete_user') else 'Contradictory offboarding options: %s.' % ', '.join(clashes))
     if params.get('keep_copy') and not params.get('forward_to'):
         raise CippConfigError('keep_copy only applies with forward_to.')
-    if params.get('forward_to') and not email_addresses(params['forward_to']):
-        raise CippConfigError('forward_to must be a user principal name or e-mail address, got %r' % params['forward_to'])
+    if params.get('forward_to') and not users_api.EMAIL.match(params['forward_to']):
+        raise CippConfigError('forward_to must be one user principal name or e-mail address (name@example.com) and nothing '
+                              'else, got %r' % params['forward_to'])
+    check_bounded(params.get('out_of_office'), 'out_of_office')
+    for option in ('onedrive_access', 'mailbox_access'):
+        check_bounded(params.get(option), option)
+    for user in params.get('onedrive_access') or []:
+        if not isinstance(user, str) or not users_api.EMAIL.match(user):
+            raise CippConfigError('onedrive_access entries must be user principal names (name@example.com), got %r' % (user,))
     for entry in params.get('mailbox_access') or []:
-        if not isinstance(entry, dict) or not entry.get('user'):
-            raise CippConfigError('mailbox_access entries must be {user: upn, automap: true|false}.')
+        if not isinstance(entry, dict) or set(entry) - {'user', 'automap'} or not isinstance(entry.get('user'), str) \
+                or not users_api.EMAIL.match(entry['user']) or not isinstance(entry.get('automap', True), bool):
+            raise CippConfigError('mailbox_access entries must be {user: name@example.com, automap: true|false}, got %r' % (entry,))
     if params.get('wait_timeout') is not None and params['wait_timeout'] < 1:
         raise CippConfigError('wait_timeout must be at least 1 second.')
     params['_scheduled_epoch'] = to_epoch(params.get('scheduled_at'), 'scheduled_at')

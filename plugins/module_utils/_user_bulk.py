@@ -23,7 +23,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.msp.cipp.plugins.module_utils._api_users import find_user
-from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff
+from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, check_bounded, make_diff
 from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
 from ansible_collections.msp.cipp.plugins.module_utils._mfa import issue_tap
@@ -32,13 +32,16 @@ from ansible_collections.msp.cipp.plugins.module_utils._user_lifecycle import Us
 
 # requests' connection pool keeps 10 connections per host; more threads than that would only queue.
 MAX_PARALLEL = 10
+DEFAULT_PARALLEL = 8  # as the argument spec's default
+MAX_USERS = 1000  # one task; a bigger roster is split over tasks (a bound we set, see _common.MAX_LIST_ITEMS)
 CREDENTIAL_KINDS = {'password': 'Password', 'tap': 'Temporary Access Pass'}
 
 
 def ensure_users(client, params, check_mode):
     """Resource function of cipp_users."""
     entries = _entries(params)
-    parallel = params.get('parallel') or 1
+    parallel = params.get('parallel')
+    parallel = DEFAULT_PARALLEL if parallel is None else parallel  # 0 is an error, not "the default"
     if not 1 <= parallel <= MAX_PARALLEL:
         raise CippConfigError('parallel must be between 1 and %d, got %s' % (MAX_PARALLEL, parallel))
     if params.get('first_credential') == 'tap' and not (params.get('handover_dir') or params.get('return_credentials')):
@@ -66,6 +69,7 @@ def ensure_users(client, params, check_mode):
 def _entries(params):
     """Each entry as the params of one cipp_user task, validated with cipp_user's rules."""
     entries, seen = [], set()
+    check_bounded(params.get('users'), 'users', MAX_USERS)
     for index, entry in enumerate(params.get('users') or []):
         upn = entry.get('user_principal_name')
         task = dict(entry, tenant=params['tenant'], id=None, state='present', update_password='on_create', return_password=False)

@@ -60,7 +60,7 @@ def user_argspec():
     spec = dict(
         account_enabled=dict(type='bool'),
         manager=dict(type='str'),
-        password=dict(type='str', no_log=True),
+        password=dict(type='raw', no_log=True),  # raw: a dict or list must fail, not become its str()
         must_change_password=dict(type='bool', no_log=False),
         licenses=dict(LIST_CONTRACT_SPEC),
         groups=dict(LIST_CONTRACT_SPEC),

@@ -18,9 +18,9 @@ import time
 from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
 from ansible_collections.msp.cipp.plugins.module_utils._api_users import (
-    UPN, UPN_MAX, UPN_MAX_DOMAIN, UPN_MAX_LOCAL, check_identity, find_user, is_guid,
+    EMAIL, UPN, UPN_MAX, UPN_MAX_DOMAIN, UPN_MAX_LOCAL, check_identity, find_user, is_guid,
 )
-from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff, plan_list, same
+from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, check_bounded, make_diff, plan_list, same
 from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
 from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippResultError
@@ -63,6 +63,8 @@ def validate(params):
         raise CippConfigError('manager cannot be cleared through CIPP; give a user principal name or object ID.')
     check_identity(params.get('manager') or None, 'manager')
     password = params.get('password')
+    if password is not None and not isinstance(password, str):
+        raise CippConfigError('password must be a string (quote it in YAML), got a %s.' % type(password).__name__)
     if password is not None and not strong_enough(password):
         raise CippConfigError("password does not meet Entra ID's password rule: 8 to 256 characters, with at least three of "
                               "lower case letters, upper case letters, digits and symbols.")
@@ -72,6 +74,13 @@ def validate(params):
         contract = params.get(option)
         if contract is not None and all(contract.get(key) is None for key in ('add', 'remove', 'set')):
             raise CippConfigError('%s needs at least one of add, remove or set.' % option)
+        for key in ('add', 'remove', 'set'):
+            check_bounded((contract or {}).get(key), '%s.%s' % (option, key))
+    other_mails = params.get('other_mails')
+    check_bounded(other_mails, 'other_mails')
+    for address in other_mails or []:
+        if not EMAIL.match(address):
+            raise CippConfigError('other_mails entries must be e-mail addresses (name@example.com), got %r' % address)
     if params.get('state') == 'absent':
         changing = [field.option for field in PROFILE_FIELDS if params.get(field.option) is not None]
         changing += [name for name in ('licenses', 'groups', 'password', 'manager', 'account_enabled') if params.get(name) is not None]

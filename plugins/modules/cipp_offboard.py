@@ -85,10 +85,13 @@ options:
     type: bool
     default: false
   out_of_office:
-    description: Turn on automatic replies with this message (internal and external).
+    description: Turn on automatic replies with this message (internal and external). At most 65536 characters.
     type: str
   forward_to:
-    description: Forward mail to this user or address.
+    description:
+      - Forward mail to this user of the tenant (a user principal name or e-mail address; nothing else in the value).
+      - CIPP's offboarding job can only forward inside the tenant; an address outside it is refused before anything is
+        sent, naming M(msp.cipp.cipp_mailbox), which can forward externally.
     type: str
   keep_copy:
     description: With O(forward_to), keep a copy in the mailbox.
@@ -99,7 +102,7 @@ options:
     type: bool
     default: false
   onedrive_access:
-    description: Users to make site collection admins of the leaver's OneDrive. One-shot.
+    description: Users (user principal names) to make site collection admins of the leaver's OneDrive. One-shot. At most 500.
     type: list
     elements: str
   disable_onedrive_sharing:
@@ -107,7 +110,9 @@ options:
     type: bool
     default: false
   mailbox_access:
-    description: Users to grant FullAccess to the mailbox, each C({user, automap}) (automap defaults to true). One-shot.
+    description:
+      - Users to grant FullAccess to the mailbox, each C({user, automap}) with C(user) a user principal name and
+        C(automap) true or false (default true); other keys are refused. One-shot. At most 500.
     type: list
     elements: dict
   remove_mailbox_permissions:

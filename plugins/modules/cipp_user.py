@@ -127,7 +127,8 @@ options:
       - Without it, CIPP generates a password for a new user; see O(return_password).
       - Must meet Entra ID's rule for cloud accounts, checked before anything is sent - 8 to 256 characters, with at least
         three of lower case letters, upper case letters, digits and symbols.
-    type: str
+      - A string; anything else (a number, a list, a dict) is refused rather than turned into its text.
+    type: raw
   update_password:
     description:
       - V(on_create) sets O(password) only when the user is created, so re-runs stay unchanged.

@@ -44,7 +44,7 @@ options:
       - The users, one dict each, with the options M(msp.cipp.cipp_user) takes for one user (except O(msp.cipp.cipp_user#module:id),
         O(msp.cipp.cipp_user#module:state), O(msp.cipp.cipp_user#module:update_password) and
         O(msp.cipp.cipp_user#module:return_password)). Only the options an entry sets are compared.
-      - Each user principal name may appear once.
+      - Each user principal name may appear once; at most 1000 users in one task (split a bigger roster over tasks).
     type: list
     elements: dict
     required: true
@@ -64,7 +64,8 @@ options:
         description:
           - Password for a new user (otherwise CIPP generates one). Never changes an existing user's password.
           - Must meet Entra ID's rule - 8 to 256 characters, with three of lower case, upper case, digits and symbols.
-        type: str
+          - A string; anything else (a number, a list, a dict) is refused rather than turned into its text.
+        type: raw
       must_change_password:
         description: Whether the user must change the password at the next sign-in (new users default to true).
         type: bool
