@@ -55,7 +55,10 @@ options:
         description: Reply to senders in the organisation. Left as it is when unset.
         type: str
       external_message:
-        description: Reply to external senders. When unset CIPP turns external replies off.
+        description:
+          - Reply to external senders.
+          - When unset, the internal message is sent for external senders too (CIPP turns replies to outside senders off
+            whenever no external message is sent). Set it to a different text for a different external reply.
         type: str
       start:
         description: Start of a scheduled reply, epoch seconds or ISO 8601.

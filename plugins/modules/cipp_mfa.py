@@ -15,10 +15,10 @@ description:
   - O(per_user_state) is idempotent. The current state is read (C(ListPerUserMFA)) and written (C(ExecPerUserMFA)) only
     when it differs.
   - O(methods=absent) removes every registered MFA method except the password (C(ExecResetMFA)), so the user registers
-    again at next sign-in. It is read first from the tenant's MFA report (C(ListMFAUsers)) - a user whose registration is
-    C(false) with no methods is left alone. When the report says C(null) (registration B(unknown), usually an unlicensed
-    user that Microsoft does not report on), the removal is sent; CIPP answers C(No MFA methods found) when there was
-    nothing to remove, and the task then reports no change.
+    again at next sign-in. The methods are read from Graph (C(ListGraphRequest) C(users/{id}/authentication/methods)),
+    which works in every tenant; CIPP's MFA report cannot be used for this, because in tenants without Entra ID P1 its
+    C(MFARegistration) is C(null) for everyone. A user with no method but the password is left alone (no write); after
+    the removal the methods are read again and the task fails if any is still there.
   - O(temporary_access_pass) creates a Temporary Access Pass (C(ExecCreateTAP)). B(One-shot) - runs on every run and
     reports C(changed=true). Entra ID allows one TAP per user, so a second one fails while the first is valid.
   - O(send_push) sends an MFA push to the user's device (C(ExecSendPush)) and returns CIPP's result. B(One-shot).

@@ -209,7 +209,10 @@ EXAMPLES = r'''
 
 RETURN = r'''
 plan:
-  description: One entry per requested step - C(step), C(needed), C(reason).
+  description:
+    - One entry per requested step - C(step), C(needed), C(reason).
+    - For O(remove_groups), also C(cipp_leaves) (the groups CIPP's group removal skips because they assign licences;
+      CIPP's licence removal takes the user out of them when O(remove_licenses) is set) and C(note) saying so.
   returned: always
   type: list
   elements: dict

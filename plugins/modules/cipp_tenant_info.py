@@ -13,7 +13,8 @@ short_description: List the customer tenants CIPP manages, with domains and lice
 version_added: 0.1.0
 description:
   - Lists the tenants CIPP manages (C(ListTenants)), or one of them.
-  - Optionally adds each tenant's domains (C(ListDomains)) and licences with seat counts (C(ListLicenses)).
+  - Optionally adds each tenant's domains (Graph's C(domains), with C(isVerified)) and licences with seat counts (Graph's
+    C(subscribedSkus), with Microsoft's part numbers, plus CIPP's display names from C(ListLicenses)).
   - Also a cheap check that the connection options and the API client's credentials work; it needs only
     the C(readonly) role.
   - Never changes anything; safe in check mode.
@@ -37,8 +38,10 @@ options:
   include:
     description:
       - Extra details per tenant. Each adds one call per tenant.
-      - V(domains) adds RV(tenants[].domains_list) from C(ListDomains).
-      - V(licenses) adds RV(tenants[].licenses) from C(ListLicenses), with seat counts as numbers.
+      - V(domains) adds RV(tenants[].domains_list) (C(ListGraphRequest) C(domains); CIPP's C(ListDomains) does not say
+        whether a domain is verified).
+      - V(licenses) adds RV(tenants[].licenses) (C(ListGraphRequest) C(subscribedSkus) and C(ListLicenses)), with seat
+        counts as numbers.
       - V(groups) adds RV(tenants[].groups) from C(ListGroups).
     type: list
     elements: str
@@ -87,14 +90,20 @@ tenants:
       type: str
       returned: always
     domains_list:
-      description: Domains of the tenant from C(ListDomains) (C(id), C(isDefault), C(isInitial), C(isVerified)...).
+      description:
+        - Domains of the tenant from Graph (C(id), C(isDefault), C(isInitial), C(isVerified)), plus C(name) (lower case),
+          C(default), C(initial) and C(verified).
       type: list
       elements: dict
       returned: when O(include) has V(domains)
     licenses:
       description:
-        - Licences from C(ListLicenses) (C(skuId), C(skuPartNumber), C(License), C(CountUsed), C(TotalLicenses)...)
-          plus C(seats_total), C(seats_used) and C(seats_available) as integers.
+        - Every SKU the tenant has (Graph's C(subscribedSkus), free and trial SKUs included), each with C(skuId),
+          C(skuPartNumber) (Microsoft's part number such as C(SPB); CIPP's C(ListLicenses) puts the display name there),
+          C(sku_id), C(part_number), C(name) (the display name CIPP shows), C(seats_total), C(seats_used) and
+          C(seats_available) as integers, C(capability_status), C(excluded_by_cipp) (true when CIPP hides the SKU from
+          its licence list, as it does for free and trial SKUs) and, where CIPP lists the SKU, C(ListLicenses)' fields
+          (C(License), C(CountUsed), C(TotalLicenses), C(AssignedGroups), ...).
       type: list
       elements: dict
       returned: when O(include) has V(licenses)

@@ -150,8 +150,12 @@ options:
     default: false
   licenses:
     description:
-      - Licences, by SKU id, part number (V(SPB), V(O365_BUSINESS_ESSENTIALS)) or product name, checked against the
-        tenant's licences (C(ListLicenses)) before any write. Adding one needs a free seat and a usage location.
+      - Licences, by SKU id, Microsoft part number (V(SPB), V(O365_BUSINESS_ESSENTIALS)) or the product name CIPP shows
+        (V(Microsoft 365 Business Premium)), checked against every SKU of the tenant (Graph's C(subscribedSkus) through
+        C(ListGraphRequest); free and trial SKUs included) before any write. Adding one needs a free seat and a usage
+        location. Product names cost one more read (C(ListLicenses)).
+      - A swap (C(set), or C(add) with C(remove)) is one C(ExecBulkLicense) item with C(LicenseOperation=Replace), so
+        the user is never left without a licence in between.
       - C(set) is the complete list (wins over C(add) and C(remove)); C(set=[]) removes all. C(add) and C(remove) change
         only the ones named.
     type: dict

@@ -46,7 +46,11 @@ options:
   include:
     description:
       - Related data to add to each user.
-      - V(groups) adds C(groups) (C(ListUserGroups); CIPP returns only the first page, about 100 groups).
+      - V(groups) adds C(groups), the groups the user is a direct member of, every page (C(ListGraphRequest)
+        C(users/{id}/memberOf); CIPP's C(ListUserGroups) stops at the first page of about 100). Each group has
+        C(ListUserGroups)' keys (C(DisplayName), C(Mail), C(MailEnabled), C(SecurityGroup), C(GroupTypes),
+        C(OnPremisesSync), C(groupType)) and normalised ones (C(id), C(name), C(mail), C(dynamic), C(synced),
+        C(mail_enabled), C(security_enabled), C(assigns_licenses), C(group_type)).
       - V(devices) adds C(devices) (C(ListUserDevices)).
       - V(mailbox) adds C(mailbox) (C(ListUserMailboxDetails)).
       - V(mailbox_permissions) adds C(mailbox_permissions) (C(ListmailboxPermissions)).
@@ -54,9 +58,11 @@ options:
       - V(sign_ins) adds C(sign_ins) (C(ListUserSigninLogs)).
       - V(manager) makes sure C(manager) is present (C(null) when none); C(ListUsers) already expands it,
         so it costs no call.
+      - V(roles) adds C(roles), the directory (admin) roles the user holds, each C({id, name, role_template_id}), from
+        the same C(memberOf) read as V(groups) (both together cost one call).
     type: list
     elements: str
-    choices: [groups, devices, mailbox, mailbox_permissions, mfa, sign_ins, manager]
+    choices: [groups, devices, mailbox, mailbox_permissions, mfa, sign_ins, manager, roles]
     default: []
 '''
 

@@ -181,8 +181,8 @@ options:
     type: bool
     default: false
 notes:
-  - An identical second run reads each user (one C(ListUsers) query per user, plus one C(ListUserGroups) per user whose
-    entry has groups, and the tenant's licence list when entries name licences by part number), writes nothing and
+  - An identical second run reads each user (one C(ListUsers) query per user, plus one C(memberOf) read per user whose
+    entry has groups, and the tenant's SKUs once when entries name licences), writes nothing and
     reports C(changed=false). It writes no hand-over file and creates no Temporary Access Pass.
 seealso:
   - module: msp.cipp.cipp_user
