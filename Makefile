@@ -12,7 +12,7 @@
 #   make demo       start the CIPP emulator on a free port, run playbooks/demo.yml against it, stop it
 #   make sandbox    run the emulator in the foreground on 127.0.0.1:8787 and print the CIPP_* exports
 #   make docs       render the plugin/role/filter docs with antsibull-docs into docs/collection/
-#   make venv       .venv (python3 = 3.11, requirements-dev.txt) and .venv-2.21 (pyenv 3.12.1,
+#   make venv       .venv (python3 = 3.11, requirements-dev.txt) and .venv-2.21 (a Python 3.12 found by tests/utils/find_python312.sh,
 #                   requirements-dev-2.21.txt); rebuilt only when a requirements file or interpreter changes
 #   make collection .build/collections/ansible_collections/msp/cipp (symlink to this tree, for ansible-playbook)
 #                   and a fresh copy in .build/ansible-test/ansible_collections/msp/cipp (for ansible-test)
@@ -23,7 +23,7 @@
 #   PYTHONPATH=.build/collections .venv/bin/python -m pytest tests/unit -k offboard
 #   .venv/bin/python -m pytest tests/integration/test_harness.py     (needs `make collection` once)
 #
-# Needs only python3 (3.11), pyenv's 3.12.1 and PyPI; everything else is installed into the venvs.
+# Needs only python3 (3.11), PyPI and, for the 2.21 leg, any Python 3.12 (skipped without one, except in CI).
 # Offline quirks handled here (details in ../shared/TOOLCHAIN.md):
 #   - ansible-test downloads get-pip.py from a host that is unreachable here; `ansible-test-cache` puts
 #     tests/utils/get_pip_standin.py in its cache under the names each core asks for.
@@ -36,8 +36,9 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 
 PYTHON ?= python3
-PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
-PYTHON312 ?= $(PYENV_ROOT)/versions/3.12.1/bin/python3.12
+# The interpreter of the ansible-core 2.21 leg: wherever a working 3.12 is (PYTHON312, PATH, pyenv, system places;
+# see tests/utils/find_python312.sh). Empty when there is none: that leg is then skipped and says so, except in CI.
+PYTHON312 ?= $(shell tests/utils/find_python312.sh)
 
 ROOT := $(abspath .)
 VENV := $(ROOT)/.venv
@@ -55,19 +56,30 @@ PYTEST_OPTS ?= -ra
 # Extra arguments for ansible-test sanity, e.g. SANITY_OPTS="--test pep8".
 SANITY_OPTS ?=
 
+# First words of every recipe of the 2.21 leg: without a Python 3.12 the stage records why it is skipped
+# (stage.sh shows it in the summary) and stops there.
+skip_without_312 = if [ -z "$(PYTHON312)" ]; then echo "no Python 3.12 found: $@ skipped" | tee -a "$${STAGE_SKIP_FILE:-/dev/null}"; exit 0; fi;
+
 # Run a tool from venv $(1) with that venv first on PATH (ansible-test and ansible-lint look for tools there).
 in_venv = PATH=$(1)/bin:$$PATH
 
-.PHONY: help venv collection ansible-test-cache setup test unit unit-2.21 emulator-tests integration integration-2.21 \
+.PHONY: help venv venv-core venv-2.21 collection ansible-test-cache setup test unit unit-2.21 emulator-tests integration integration-2.21 \
 	integration-module-path resilience bench bench-smoke sanity sanity-2.19 sanity-2.21 lint changelog-lint build check-action-group docs demo sandbox clean \
 	distclean
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
 
-venv:
+venv: venv-core venv-2.21
+
+venv-core:
 	@tests/utils/ensure_venv.sh $(PYTHON) $(VENV) requirements-dev.txt
-	@tests/utils/ensure_venv.sh $(PYTHON312) $(VENV221) requirements-dev-2.21.txt
+
+# Without a Python 3.12 the 2.21 leg is skipped (tests/utils/skip_without_312.sh tells the stage why); CI must have it.
+venv-2.21:
+	@if [ -n "$(PYTHON312)" ]; then tests/utils/ensure_venv.sh $(PYTHON312) $(VENV221) requirements-dev-2.21.txt; \
+	elif [ -n "$${CI:-}" ]; then echo "venv-2.21: no Python 3.12 found (PYTHON312, PATH, pyenv); CI must run the 2.21 leg" >&2; exit 1; \
+	else echo "venv-2.21: no Python 3.12 found (PYTHON312, python3.12 on PATH, pyenv versions, /usr/bin); the ansible-core 2.21 leg is skipped"; fi
 
 collection:
 	@mkdir -p $(dir $(COLLECTION_LINK))
@@ -77,7 +89,7 @@ collection:
 
 ansible-test-cache: venv
 	@$(VENV)/bin/python tests/utils/install_get_pip_standin.py
-	@$(VENV221)/bin/python tests/utils/install_get_pip_standin.py
+	@$(skip_without_312) $(VENV221)/bin/python tests/utils/install_get_pip_standin.py
 
 # Everything the stages need; a stage of its own in `make test` so that venv builds show in the timings.
 setup: venv collection ansible-test-cache
@@ -102,46 +114,48 @@ test:
 	done; \
 	$(STAGE) --summary; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
-	echo "make test: all stages passed"
+	skipped=$$(awk -F '\t' '$$2 ~ /^SKIPPED/ { printf " %s", $$1 }' $(BUILD)/stage-times.txt); \
+	if [ -n "$$skipped" ]; then echo "make test: passed, but these stages were SKIPPED (see the summary for why):$$skipped"; \
+	else echo "make test: all stages passed"; fi
 
 # The action group must list every module, or module_defaults silently skips the missing ones.
-check-action-group: venv
+check-action-group: venv-core
 	$(VENV)/bin/python tests/utils/check_action_group.py
 
 # Unit tests import the collection as ansible_collections.msp.cipp from the symlink made by `collection`.
-unit: venv collection
+unit: venv-core collection
 	PYTHONPATH=$(COLLECTIONS) $(VENV)/bin/python -m pytest $(PYTEST_OPTS) tests/unit
 
 unit-2.21: venv collection
-	PYTHONPATH=$(COLLECTIONS) $(VENV221)/bin/python -m pytest $(PYTEST_OPTS) tests/unit
+	@$(skip_without_312) PYTHONPATH=$(COLLECTIONS) $(VENV221)/bin/python -m pytest $(PYTEST_OPTS) tests/unit
 
-emulator-tests: venv
+emulator-tests: venv-core
 	PYTHONPATH=tests/emulator $(VENV)/bin/python -m pytest $(PYTEST_OPTS) tests/emulator/tests
 
 # The harness runs the ansible-playbook of the venv whose python runs pytest (see tests/integration/conftest.py).
-integration: venv collection
+integration: venv-core collection
 	$(call in_venv,$(VENV)) $(VENV)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) tests/integration
 
 # The same suite with every msp.cipp task on the classic module path (the action plugins step aside).
-integration-module-path: venv collection
+integration-module-path: venv-core collection
 	$(call in_venv,$(VENV)) MSP_CIPP_TEST_EXECUTION=module $(VENV)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) \
 		tests/integration
 
 integration-2.21: venv collection
-	$(call in_venv,$(VENV221)) $(VENV221)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) \
+	@$(skip_without_312) $(call in_venv,$(VENV221)) $(VENV221)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) \
 		tests/integration
 
 # The resilience suite shares the integration harness (tests/resilience/conftest.py loads it).
-resilience: venv collection
+resilience: venv-core collection
 	$(call in_venv,$(VENV)) $(VENV)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) tests/resilience
 
 # Benchmarks: timing goals are reported (met or missed), correctness checks fail the run. Not part of make test;
 # bench-smoke (every scenario, tiny, under a minute) is.
 BENCH_OPTS ?=
-bench: venv collection
+bench: venv-core collection
 	$(VENV)/bin/python tests/bench/run.py $(BENCH_OPTS)
 
-bench-smoke: venv collection
+bench-smoke: venv-core collection
 	$(VENV)/bin/python tests/bench/run.py --smoke
 
 sanity: sanity-2.19 sanity-2.21
@@ -149,37 +163,37 @@ sanity: sanity-2.19 sanity-2.21
 # --venv: ansible-test builds one venv per sanity test (cached in ~/.ansible/test/venv) with the exact tool
 # versions it pins, bootstrapping pip with the stand-in. --python X: test that one version only, so other
 # interpreters missing from this machine cannot fail the run. No ignore files: everything must pass.
-sanity-2.19: venv collection ansible-test-cache
+sanity-2.19: venv-core collection ansible-test-cache
 	cd $(TEST_COPY) && $(call in_venv,$(VENV)) $(VENV)/bin/ansible-test sanity --venv --python 3.11 --color no \
 		$(SANITY_OPTS)
 
 sanity-2.21: venv collection ansible-test-cache
-	cd $(TEST_COPY) && $(call in_venv,$(VENV221)) $(VENV221)/bin/ansible-test sanity --venv --python 3.12 --color no \
+	@$(skip_without_312) cd $(TEST_COPY) && $(call in_venv,$(VENV221)) $(VENV221)/bin/ansible-test sanity --venv --python 3.12 --color no \
 		$(SANITY_OPTS)
 
 # ansible-lint resolves msp.cipp.* from .build/collections (offline, see .ansible-lint); antsibull-docs checks
 # the plugin documentation the way docs sites render it.
-lint: venv collection
+lint: venv-core collection
 	$(call in_venv,$(VENV)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(VENV)/bin/ansible-lint --nocolor
 	$(call in_venv,$(VENV)) ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 		$(VENV)/bin/antsibull-docs lint-collection-docs --plugin-docs $(COLLECTION_LINK)
 
-changelog-lint: venv
+changelog-lint: venv-core
 	$(VENV)/bin/antsibull-changelog lint
 
-build: venv
+build: venv-core
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD) .
 
 # Plugin, module, role and filter docs as reStructuredText, rendered by antsibull-docs from the collection itself.
 DOCS_OUT := $(ROOT)/docs/collection
-docs: venv collection
+docs: venv-core collection
 	VENV=$(VENV) tests/utils/render_docs.sh $(DOCS_OUT)
 
-demo: venv collection
+demo: venv-core collection
 	VENV=$(VENV) tests/utils/emulator.sh demo
 
 SANDBOX_PORT ?= 8787
-sandbox: venv collection
+sandbox: venv-core collection
 	VENV=$(VENV) tests/utils/emulator.sh sandbox $(SANDBOX_PORT)
 
 # Leaves ~/.ansible/test (sanity's cached venvs and the get-pip stand-in) alone; remove it by hand for a cold run.
