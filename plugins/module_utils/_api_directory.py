@@ -30,6 +30,9 @@ def list_tenants(client, tenant=None):
         params['tenantFilter'] = tenant
     rows = client.call('ListTenants', params) or []
     rows = [row for row in rows if isinstance(row, dict) and row.get('customerId') not in (None, '', ALL_TENANTS)]
+    # A name lookup can return an excluded tenant: Get-Tenants.ps1's table filter "Excluded eq false and
+    # defaultDomainName eq 'x' or initialDomainName eq 'x'" has no brackets. CIPP does not manage excluded tenants.
+    rows = [row for row in rows if str(row.get('Excluded')).lower() != 'true']
     if params:
         wanted = tenant.lower()
         rows = [row for row in rows if wanted in tenant_keys(row)]
@@ -49,8 +52,14 @@ def list_domains(client, tenant):
     (Graph ``beta/domains`` reduced to ``id, isDefault, isInitial``; no ``isVerified``).
     """
     rows = client.call('ListDomains', tenant=tenant) or []
-    return [dict(row, name=str(row['id']).lower(), default=bool(row.get('isDefault')), initial=bool(row.get('isInitial')), verified=None)
-            for row in rows if isinstance(row, dict) and row.get('id')]
+    domains = []
+    for row in rows:
+        if isinstance(row, dict) and row.get('id'):
+            # CIPP selects "id, isdefault, isinitial": read the flags whatever their case.
+            flags = dict((str(key).lower(), value) for key, value in row.items())
+            domains.append(dict(row, name=str(row['id']).lower(), default=bool(flags.get('isdefault')),
+                                initial=bool(flags.get('isinitial')), verified=None))
+    return domains
 
 
 def graph_domains(client, tenant):

@@ -15,6 +15,7 @@ import datetime
 import re
 
 from ansible_collections.msp.cipp.plugins.module_utils._common import email_addresses
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippResultError
 
 _TAG = re.compile(r'<[^>]+>')
 _SPACE = re.compile(r'\s+')
@@ -23,7 +24,8 @@ OOO_TIME_FORMAT = '%Y-%m-%d %H:%M'
 
 def mailbox_details(client, tenant, user):
     """The mailbox of ``user`` (``RecipientTypeDetails``, ``ForwardingAddress``, ``ForwardingSmtpAddress``,
-    ``ForwardAndDeliver``, ``HiddenFromAddressLists``, ``ArchiveMailBox``, ...), ``{}`` when there is none.
+    ``ForwardAndDeliver``, ``HiddenFromAddressLists``, ``ArchiveMailBox``, ...), ``{}`` when there is none;
+    CippResultError when Exchange said why it could not read it.
 
     Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ListUserMailboxDetails.ps1``
     (query ``UserID``, ``userMail``; an array
@@ -31,13 +33,29 @@ def mailbox_details(client, tenant, user):
     identity (C15): see ``forwarding_target``.
     """
     body = client.call('ListUserMailboxDetails', {'UserID': user['id'], 'userMail': user.get('userPrincipalName')}, tenant=tenant)
-    return body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+    row = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+    if row.get('RecipientTypeDetails'):
+        return row
+    # CIPP answers 200 with the same keys, all null, when there is no mailbox or Exchange failed (it only
+    # Write-Errors); ArchiveMailBox is then even true (a null ArchiveGuid is "not the zero GUID"). Exchange's own
+    # error, when there was one, is in Mailbox as {error, target}.
+    for item in row.get('Mailbox') if isinstance(row.get('Mailbox'), list) else [row.get('Mailbox')]:
+        if isinstance(item, dict) and item.get('error'):
+            raise CippResultError('ListUserMailboxDetails could not read the mailbox of %s: %s' % (user.get('userPrincipalName'), item['error']),
+                                  'ListUserMailboxDetails', 200, str(item['error']))
+    return {}
 
 
 def forwarding_target(mailbox):
-    """The forwarding target of a mailbox (``smtp:`` removed), external (ForwardingSmtpAddress) first, or None."""
-    for key in ('ForwardingSmtpAddress', 'ForwardingAddress'):
-        text = str(mailbox.get(key) or '').strip()
+    """The forwarding target of a mailbox (``smtp:`` removed), external first, or None.
+
+    CIPP's top-level ``ForwardingAddress`` is the external (SMTP) target when there is one, else the internal one
+    resolved to an address or Exchange's raw identity; ``MailboxActionsData`` keeps the two apart.
+    """
+    actions = mailbox.get('MailboxActionsData')
+    actions = (actions[0] if actions else {}) if isinstance(actions, list) else actions or {}
+    for text in (actions.get('ForwardingSmtpAddress'), mailbox.get('ForwardingSmtpAddress'), mailbox.get('ForwardingAddress')):
+        text = str(text or '').strip()
         if text.lower().startswith('smtp:'):
             text = text[5:]
         if text:

@@ -11,12 +11,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as exchange
 from ansible_collections.msp.cipp.plugins.module_utils._api_users import EMAIL, find_user
 from ansible_collections.msp.cipp.plugins.module_utils._common import check_bounded, email_addresses, make_diff, outside, to_epoch
-from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
+
+# Exchange may take a moment to show a change CIPP reports as done; re-read this long (1 + 2 + 4 s) before concluding.
+VERIFY_DELAYS = (1, 2, 4)
 
 OOO_STATES = {'enabled': 'Enabled', 'disabled': 'Disabled', 'scheduled': 'Scheduled'}
 MAILBOX_TYPES = {'user': ('UserMailbox', 'Regular'), 'shared': ('SharedMailbox', 'Shared')}
@@ -60,8 +65,9 @@ def _validate(params):
 class MailboxRun:
     """One user's mailbox settings; every setting is read at most once and written only when it differs."""
 
-    def __init__(self, client, tenant, user, check_mode):
-        self.client, self.tenant, self.user, self.check_mode = client, tenant, user, check_mode
+    def __init__(self, client, tenant, user, check_mode, sleep=time.sleep):
+        self.client, self.tenant, self.user, self.check_mode, self.sleep = client, tenant, user, check_mode, sleep
+        self.expected = {}  # setting -> function(fresh details) -> True when the write's effect is visible
         self.upn = user['userPrincipalName']
         self.before, self.after = {}, {}
         self.actions = []
@@ -72,6 +78,9 @@ class MailboxRun:
     def details(self):
         if self._details is None:
             self._details = exchange.mailbox_details(self.client, self.tenant, self.user)
+            if not self._details:
+                raise CippConfigError('%s has no Exchange mailbox in tenant %s (ListUserMailboxDetails shows no recipient type).'
+                                      % (self.upn, self.tenant))
         return self._details
 
     def domains(self):
@@ -79,9 +88,30 @@ class MailboxRun:
             self._domains = set(row['name'] for row in directory_api.list_domains(self.client, self.tenant))
         return self._domains
 
-    def changed(self, key, before, after):
+    def changed(self, key, before, after, visible=None):
+        """Record a change; ``visible(details)`` tells from a fresh re-read whether it took effect."""
         self.before[key], self.after[key] = before, after
         self.actions.append(key)
+        if visible is not None:
+            self.expected[key] = visible
+
+    def verify(self):
+        """CIPP's word alone is not success: re-read what was changed, with a short bounded wait for Exchange."""
+        if self.check_mode or not self.expected:
+            return
+        missing = self._not_visible()
+        for delay in VERIFY_DELAYS:
+            if not missing:
+                return
+            self.sleep(delay)
+            missing = self._not_visible()
+        if missing:
+            raise CippResultError('CIPP answered success, but a re-read of the mailbox of %s (after %d s) does not show: %s'
+                                  % (self.upn, sum(VERIFY_DELAYS), ', '.join(missing)), 'ListUserMailboxDetails', 200, None)
+
+    def _not_visible(self):
+        self._details = None
+        return [key for key, visible in sorted(self.expected.items()) if not visible()]
 
     def run(self, params):
         if params.get('forwarding') is not None:
@@ -91,19 +121,22 @@ class MailboxRun:
             wanted, cipp_type = MAILBOX_TYPES[params['mailbox_type']]
             if str(current).lower() != wanted.lower():
                 exchange.convert_mailbox(self.client, self.tenant, self.upn, cipp_type)
-                self.changed('mailbox_type', current, wanted)
+                self.changed('mailbox_type', current, wanted,
+                             lambda: str(self.details().get('RecipientTypeDetails')).lower() == wanted.lower())
         if params.get('hidden_from_gal') is not None:
             current = bool(self.details().get('HiddenFromAddressLists'))
             if current != params['hidden_from_gal']:
                 exchange.hide_from_gal(self.client, self.tenant, self.upn, params['hidden_from_gal'])
-                self.changed('hidden_from_gal', current, params['hidden_from_gal'])
+                self.changed('hidden_from_gal', current, params['hidden_from_gal'],
+                             lambda: bool(self.details().get('HiddenFromAddressLists')) == params['hidden_from_gal'])
         if params.get('archive') and not self.details().get('ArchiveMailBox'):
             exchange.enable_archive(self.client, self.tenant, self.upn)
-            self.changed('archive', False, True)
+            self.changed('archive', False, True, lambda: bool(self.details().get('ArchiveMailBox')))
         if params.get('out_of_office'):
             self.out_of_office(params['out_of_office'])
         if params.get('inbox_rules'):
             self.inbox_rules(params['inbox_rules'])
+        self.verify()
         return self.result()
 
     def result(self):
@@ -123,7 +156,7 @@ class MailboxRun:
             if current_to:
                 # forwardOption is required; without it CIPP answers a bare 500 (CONTRACT 6.2).
                 exchange.set_forwarding(self.client, self.tenant, self.upn, 'disabled')
-                self.changed('forwarding', current, 'disabled')
+                self.changed('forwarding', current, 'disabled', lambda: not exchange.forwarding_target(self.details()))
             return
         target, keep = wanted['to'], bool(wanted.get('keep_copy', False))
         external = bool(outside([target], self.domains()))
@@ -134,18 +167,43 @@ class MailboxRun:
                 return
         option = 'ExternalAddress' if external else 'internalAddress'
         exchange.set_forwarding(self.client, self.tenant, self.upn, option, target, keep)
-        self.changed('forwarding', current, {'to': target, 'keep_copy': keep})
+        self.changed('forwarding', current, {'to': target, 'keep_copy': keep}, lambda: self._forwards_to(target, keep, external))
+
+    def _forwards_to(self, target, keep, external):
+        details = self.details()
+        now = exchange.forwarding_target(details)
+        if not now or bool(details.get('ForwardAndDeliver')) != keep:
+            return False
+        target_user = None if external or '@' in now else find_user(self.client, self.tenant, target)
+        return exchange.same_recipient(now, target, target_user)
 
     # -- out of office
 
     def out_of_office(self, wanted):
         current = exchange.out_of_office(self.client, self.tenant, self.upn)
         state = OOO_STATES[wanted['state']]
+        now, target = self._ooo_compare(current, wanted)
+        internal, external = wanted.get('internal_message'), wanted.get('external_message')
+        if internal is not None and external is None:
+            # Without ExternalMessage CIPP sets ExternalAudience to None: outside senders get no reply (CONTRACT 0.1 C14).
+            external = internal
+        if external is None and wanted['state'] != 'disabled' and current.get('ExternalMessage'):
+            # The same, when only the state changes: send the external reply that is there, so it stays on.
+            external = current['ExternalMessage']
+        if now != target:
+            exchange.set_out_of_office(self.client, self.tenant, self.upn, state, internal, external,
+                                       wanted.get('start_epoch') if wanted['state'] == 'scheduled' else None,
+                                       wanted.get('end_epoch') if wanted['state'] == 'scheduled' else None)
+            self.changed('out_of_office', now, target,
+                         lambda: self._ooo_compare(exchange.out_of_office(self.client, self.tenant, self.upn), wanted)[0] == target)
+
+    @staticmethod
+    def _ooo_compare(current, wanted):
+        """(now, target) of the settings the task names, in comparable form."""
         now = {'state': str(current.get('AutoReplyState') or 'Disabled').lower()}
         target = {'state': wanted['state']}
         internal, external = wanted.get('internal_message'), wanted.get('external_message')
         if internal is not None and external is None:
-            # Without ExternalMessage CIPP sets ExternalAudience to None: outside senders get no reply (CONTRACT 0.1 C14).
             external = internal
         for option, field, value in (('internal_message', 'InternalMessage', internal), ('external_message', 'ExternalMessage', external)):
             if value is not None:
@@ -157,11 +215,7 @@ class MailboxRun:
             for option, field in (('start', 'StartTime'), ('end', 'EndTime')):
                 now[option] = exchange.ooo_minute(current.get(field))
                 target[option] = exchange.ooo_minute(wanted[option + '_epoch'])
-        if now != target:
-            exchange.set_out_of_office(self.client, self.tenant, self.upn, state, internal, external,
-                                       wanted.get('start_epoch') if wanted['state'] == 'scheduled' else None,
-                                       wanted.get('end_epoch') if wanted['state'] == 'scheduled' else None)
-            self.changed('out_of_office', now, target)
+        return now, target
 
     # -- inbox rules
 
@@ -182,8 +236,14 @@ class MailboxRun:
                 disabled.append(name)
         if removed or disabled:
             self.changed('inbox_rules', sorted(rule['Name'] for rule in rules if rule['Name'] in removed + disabled),
-                         sorted('%s (disabled)' % name for name in disabled))
+                         sorted('%s (disabled)' % name for name in disabled), lambda: self._rules_done(removed, disabled))
         self.removed_rules, self.disabled_rules = removed, disabled
+
+    def _rules_done(self, removed, disabled):
+        rules = exchange.mailbox_rules(self.client, self.tenant, self.user)
+        names = set(rule['Name'] for rule in rules)
+        still_enabled = set(rule['Name'] for rule in rules if rule.get('Enabled') is not False)
+        return not (names & set(removed)) and not (still_enabled & set(disabled))
 
 
 def ensure_mailbox(client, params, check_mode):
