@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import re
 import time
 
 from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
@@ -236,14 +237,44 @@ def job_state(job):
 job_results = jobs_api.job_result_texts
 
 
-def failed_cmdlets(texts):
-    """Cmdlets named by CIPP's 'Failed to execute {Cmdlet} : {message}' lines, with the message."""
+# How the steps that cannot be verified by a re-read say they failed: their helpers return a text instead of
+# throwing, so no "Failed to execute {Cmdlet}" line appears (Modules/CIPPCore/Public/<cmdlet>.ps1, CIPP-API 10.8.2).
+STEP_FAILURE_TEXT = {
+    'revoke_sessions': re.compile(r'^Failed to revoke sessions', re.I),
+    'reset_password': re.compile(r'^Failed to reset password', re.I),
+    'remove_mobile_devices': re.compile(r'^Failed to remove (all )?mobile devices', re.I),
+    'cancel_calendar_invites': re.compile(r'^Failed to cancel calendar invites', re.I),
+    'onedrive_access': re.compile(r'^(Failed to change access for|Failed to process SharePoint permissions|'
+                                  r'Could not determine the OneDrive site URL)', re.I),
+    'disable_onedrive_sharing': re.compile(r'^Failed to set OneDrive sharing', re.I),
+    'mailbox_access': re.compile(r'^Failed to \w+ FullAccess', re.I),
+    'remove_mailbox_permissions': re.compile(r'^(Failed to remove permissions from|Could not remove mailbox permissions)', re.I),
+    'remove_calendar_permissions': re.compile(r'^(Failed to remove .* from calendar|Failed to (query|remove) calendar permission|'
+                                              r'Could not remove calendar permissions|Failed to sync cache)', re.I),
+    'remove_teams_phone': re.compile(r'^Failed to (remove|process) Teams Phone DID', re.I),
+}
+# A job whose results are larger than CIPP's table cell keeps only this line: nothing can be told from it.
+RESULTS_ELSEWHERE = 'details are available in the more info pane'
+
+
+def failed_steps(texts):
+    """{option: message} of the steps a job's result texts report failed: CIPP's 'Failed to execute {Cmdlet} :
+    {message}' lines for any step, and each one-shot step's own failure wording."""
     failures = {}
     for text in texts:
         if text.startswith('Failed to execute '):
             cmdlet, _sep, message = text[len('Failed to execute '):].partition(' : ')
-            failures[cmdlet.strip()] = message.strip()
+            for step in STEPS:
+                if step.cmdlet == cmdlet.strip():
+                    failures.setdefault(step.option, message.strip())
+        for option, pattern in STEP_FAILURE_TEXT.items():
+            if pattern.search(text.strip()):
+                failures.setdefault(option, text.strip())
     return failures
+
+
+def results_unavailable(texts):
+    return any(RESULTS_ELSEWHERE in text.lower() for text in texts)
 
 
 def job_options(job):
@@ -263,7 +294,8 @@ def done_by_earlier_jobs(jobs, step):
     """True when a completed job requested ``step`` and did not report it failed."""
     for job in jobs:
         if job_state(job) == 'completed' and not jobs_api.job_failed(job) and _option_requested(job_options(job), step):
-            if step.cmdlet not in failed_cmdlets(job_results(job)):
+            texts = job_results(job)
+            if step.option not in failed_steps(texts) and (step.verifiable or not results_unavailable(texts)):
                 return True
     return False
 
@@ -453,7 +485,8 @@ class OffboardRun:
         if jobs_api.job_failed(finished):
             raise CippResultError('CIPP\'s offboarding job for %s failed: %s' % (self.upn, '; '.join(texts)), 'ExecOffboardUser', 200,
                                   '; '.join(texts), response={'job': result['job'], 'results': texts})
-        failures = failed_cmdlets(texts)
+        failures = failed_steps(texts)
+        unknown = results_unavailable(texts)
         after = Snapshot(self.client, self.tenant, self.upn)
         needed = set(entry['step'] for entry in needed_before)
         report, failed = [], []
@@ -461,9 +494,9 @@ class OffboardRun:
             entry = {'step': step.option}
             if step.option not in needed:
                 entry['state'] = 'skipped (already done)'
-            elif step.cmdlet in failures and not (step.option == 'disable_forwarding' and 'forward_to' in needed):
+            elif step.option in failures and not (step.option == 'disable_forwarding' and 'forward_to' in needed):
                 entry['state'] = 'failed'
-                entry['message'] = failures[step.cmdlet]
+                entry['message'] = failures[step.option]
                 failed.append(step.option)
             elif step.option == 'delete_user':
                 entry['state'] = 'done' if after.user is None else 'unverified'
@@ -474,6 +507,9 @@ class OffboardRun:
             elif step.verifiable and after.user is not None:
                 holds = post_condition(step, after, self.params)[0]
                 entry['state'] = 'done' if holds else 'unverified'
+            elif unknown:
+                entry['state'] = 'unverified'
+                entry['message'] = 'CIPP kept only a summary of the results (see the task in CIPP\'s scheduler)'
             else:
                 entry['state'] = 'done'
             report.append(entry)
