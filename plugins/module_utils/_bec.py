@@ -181,16 +181,20 @@ def remediate_bundle(client, params, check_mode):
     for item in response.get('Results') or [] if isinstance(response, dict) else []:
         if isinstance(item, dict):
             result['steps'].append({'message': item.get('resultText'), 'state': item.get('state')})
-            if str(item.get('resultText', '')).lower().startswith('successfully reset the password'):
+            # Cloud users: "Successfully reset the password ..."; synced users: "Password reset accepted ..."
+            # (Set-CIPPResetPassword.ps1). Either way the new password (or PwPush link) is the copyField.
+            if item.get('copyField') and 'password' in str(item.get('resultText', '')).lower() and str(item.get('state')).lower() != 'error':
                 password = item.get('copyField')
         else:
             result['steps'].append({'message': str(item), 'state': None})
-    failed = [step['message'] for step in result['steps'] if str(step['state']).lower() == 'error']
-    if failed:
-        raise CippResultError('ExecBECRemediate reported failed steps: %s' % '; '.join(failed), 'ExecBECRemediate', 200, '; '.join(failed))
     if params.get('return_password') and password:
         result['password'] = password
         result[RETURNED_SECRETS] = ['password']
+    failed = [step['message'] for step in result['steps'] if str(step['state']).lower() == 'error']
+    if failed:
+        # Fail with the steps, and the password CIPP already set when it was asked for: losing it would lock the
+        # responder out of the account they just contained.
+        result.update(failed=True, msg='ExecBECRemediate reported failed steps: %s' % '; '.join(failed))
     return result
 
 

@@ -83,12 +83,15 @@ steps:
   description:
     - One entry per step. With O(mode=steps) - C(step), C(changed), C(state) (C(done), C(already done) or C(planned) in
       check mode), and C(message) or C(removed_rules) where there are. With O(mode=cipp_bundle) - CIPP's C(message) and
-      C(state) per step.
+      C(state) per step; when one of them has C(state=error) the task fails and still returns them all.
   returned: always
   type: list
   elements: dict
 password:
-  description: The new password, only with O(return_password=true).
+  description:
+    - The new password (or CIPP's PwPush link), only with O(return_password=true).
+    - With O(mode=cipp_bundle) it is returned also when the task fails because a later step of CIPP's bundle failed,
+      so the password CIPP already set is never lost.
   returned: when requested and the password was reset
   type: str
 cipp_calls:
