@@ -247,7 +247,7 @@ def test_inactive_accounts_skip_guests_disabled_and_recent(reader):
     assert rows and all(r['accountEnabled'] and r['userType'] == 'Member' and r['azureAdUserId'] not in recent for r in rows)
     assert all(r['tenantId'] == TENANT for r in rows)
     every = get(reader, 'ListInactiveAccounts', tenantFilter='AllTenants')[1]
-    assert len({r['tenantId'] for r in every}) == 4
+    assert len({r['tenantId'] for r in every}) == 5
 
 
 def test_deleted_items_devices_and_ca_policies(reader):
