@@ -103,7 +103,7 @@ class State:
             tenant_filter = tenant_filter.get('value')
         if not tenant_filter:
             return None
-        text = str(tenant_filter).strip().lower()
+        text = str(tenant_filter).lower()  # no trimming: CIPP looks the value up as sent, so '  ' is no tenant
         for tenant in self.tenants.values():
             if text in (tenant.customer_id.lower(), tenant.row['defaultDomainName'].lower(), tenant.row['initialDomainName'].lower()):
                 return tenant

@@ -85,7 +85,7 @@ def test_list_users_odata_subset(reader):
     status, body, _ctype = get(reader, 'ListUsers', tenantFilter=TENANT, graphFilter="username eq 'x'")
     assert status == 500 and body == "Could not find a property named 'username' on type 'Microsoft.DirectoryServices.User'."
     status, body, _ctype = get(reader, 'ListUsers', tenantFilter=TENANT, graphFilter="displayName eq 'unterminated")
-    assert status == 500 and body.startswith('Invalid filter clause: Syntax error at position ')
+    assert status == 500 and body.startswith('Invalid filter clause: There is an unterminated string literal at position ')
 
 
 def test_list_users_for_a_tenant_cipp_does_not_manage(reader):
