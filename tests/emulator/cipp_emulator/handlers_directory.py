@@ -15,8 +15,11 @@ import string
 import urllib.parse
 from datetime import datetime, timezone
 
+from .state import DEFAULT_AUTH_TENANT_ID
 from .registry import CIDict, Response, ci, convert_to_bool, endpoint, label_value, ps_bool, ps_bool_text
-from .seed import SIGNIN_DEFAULTS, SKU_BY_ID, new_user, set_licenses, uid
+from . import consistency
+from .graph_schema import ENTITIES, authentication_methods
+from .seed import SIGNIN_DEFAULTS, SKU_BY_ID, new_user, set_licenses, sync_group_licences, uid
 
 GRAPH_NOT_FOUND = "Resource '%s' does not exist or one of its queried reference-property objects are not present."
 UPN_EXISTS = 'Another object with the same value for property userPrincipalName already exists.'
@@ -379,17 +382,33 @@ def _properties(tree, env=()):
 
 
 def graph_filter(rows, text, entity='user'):
-    """Rows matching an OData `$filter` (Graph semantics: unknown properties are an error, not a non-match)."""
+    """Rows matching an OData `$filter` (Graph semantics: unknown properties are an error, not a non-match).
+
+    Properties are checked against Graph's schema of the entity type (graph_schema.ENTITIES) when the emulator has
+    one, else against the keys the rows carry (sign-ins)."""
     if not text:
         return rows
+    _unterminated(str(text))
     tree = FilterParser(str(text)).parse()
-    known = set()
-    for row in rows[:1] or [{}]:
-        known.update(row)
+    if entity in ENTITIES:
+        known, type_name = ENTITIES[entity]
+    else:
+        known, type_name = set(), 'Microsoft.DirectoryServices.%s' % entity[:1].upper() + entity[1:]
+        for row in rows[:1] or [{}]:
+            known.update(row)
+        if not rows:
+            return rows
     for prop in _properties(tree):
-        if rows and prop not in known:
-            raise FilterError("Could not find a property named '%s' on type 'Microsoft.DirectoryServices.%s'." % (prop, entity.title()))
+        if prop not in known:
+            raise FilterError("Could not find a property named '%s' on type '%s'." % (prop, type_name))
     return [row for row in rows if matches(tree, row)]
+
+
+def _unterminated(text):
+    """An odd number of quotes (a value cut short, e.g. at a `#` in an unencoded URL): OData's lexer error."""
+    if text.count("'") % 2:
+        raise FilterError("Invalid filter clause: There is an unterminated string literal at position %d in '%s'."
+                          % (len(text), text))
 
 
 # ------------------------------------------------------------------------------------------------ tenants
@@ -543,62 +562,151 @@ class GraphError(Exception):
     """A Graph error message for ListGraphRequest."""
 
 
-def _graph_user_rows(tenant, parts, expand):
+def unencoded_path_segment(ident):
+    """A value CIPP pastes into a Graph URL without encoding it: `#` starts the URI fragment, so Graph only sees what
+    comes before it (a guest's `x#EXT#@tenant` becomes `x`; CONTRACT 0.1 C5). Remove-CIPPUserMFA is one of the few
+    helpers that encodes (EscapeDataString)."""
+    return None if ident is None else str(ident).split('#', 1)[0]
+
+
+def url_user(tenant, ident, state=None):
+    """GET users/{ident} with `ident` pasted unencoded into the URL: None when Graph would answer 404."""
+    key = unencoded_path_segment(ident)
+    if not key:
+        return None
+    if state is not None:
+        return consistency.find_visible(state, tenant, key, _find_in)
+    return tenant.find_user(key)
+
+
+def _find_in(users, ident):
+    text = str(ident).strip().lower()
+    if text in users:
+        return users[text]
+    for user in users.values():
+        if user['id'].lower() == text or str(user.get('userPrincipalName', '')).lower() == text:
+            return user
+    return None
+
+
+def _group_object(group):
+    return dict(public(group), **{'@odata.type': '#microsoft.graph.group'})
+
+
+def _role_object(role):
+    return dict(public(role), **{'@odata.type': '#microsoft.graph.directoryRole'})
+
+
+def _member_of(tenant, user, cast):
+    """users/{id}/memberOf: the groups the user is a direct member of, then the directory roles it holds. A type cast
+    segment (`microsoft.graph.group`, `$/microsoft.graph.group`) keeps only that type."""
+    groups = [_group_object(g) for g in tenant.groups.values() if user['id'] in g['_members']]
+    roles = [_role_object(r) for r in tenant.roles.values() if user['id'] in r['_members']]
+    if cast == 'microsoft.graph.group':
+        return groups, 'group'
+    if cast == 'microsoft.graph.directoryRole':
+        return roles, 'directoryRole'
+    if cast:
+        raise GraphError("Resource not found for the segment '%s'." % cast)
+    return groups + roles, 'memberOf'
+
+
+def licence_details(tenant, user):
+    rows = []
+    for lic in user.get('assignedLicenses') or []:
+        sku = SKU_BY_ID.get(lic['skuId'])
+        rows.append({'id': '%s_%s' % (user['id'], lic['skuId']), 'skuId': lic['skuId'], 'skuPartNumber': sku[1] if sku else None,
+                     'servicePlans': [{'servicePlanId': pid, 'servicePlanName': name, 'provisioningStatus': 'Success', 'appliesTo': 'User'}
+                                      for pid, name, _service in (sku[3] if sku else [])]})
+    return rows
+
+
+def _graph_user_rows(state, tenant, parts, expand):
     if len(parts) == 1:
-        return [graph_user(tenant, user, 'manager' in expand) for user in tenant.users.values()]
-    user = tenant.find_user(parts[1])
+        users = consistency.visible_users(state, tenant)
+        return [graph_user(tenant, user, 'manager' in expand) for user in users.values()], 'user'
+    user = consistency.find_visible(state, tenant, parts[1], _find_in)
     if user is None:
         raise GraphError(GRAPH_NOT_FOUND % parts[1])
     if len(parts) == 2:
-        return [graph_user(tenant, user, 'manager' in expand)]
-    if parts[2] in ('memberOf', 'transitiveMemberOf') and len(parts) == 3:
-        return [dict(public(g), **{'@odata.type': '#microsoft.graph.group'}) for g in tenant.groups.values() if user['id'] in g['_members']]
-    if parts[2] == 'manager' and len(parts) == 3:
+        return [graph_user(tenant, user, 'manager' in expand)], 'user'
+    tail = parts[2:]
+    if tail[0] in ('memberOf', 'transitiveMemberOf') and len(tail) <= 3:
+        cast = '/'.join(p for p in tail[1:] if p != '$')
+        return _member_of(tenant, user, cast)
+    if tail == ['manager']:
         manager = tenant.users.get(user.get('_managerId') or '')
         if manager is None:
             raise GraphError(GRAPH_NOT_FOUND % 'manager')
-        return [member_row(manager)]
-    raise GraphError("Resource not found for the segment '%s'." % parts[2])
+        return [member_row(manager)], 'user'
+    if tail == ['authentication', 'methods']:
+        return authentication_methods(user, state.now()), 'authenticationMethod'
+    if tail == ['licenseDetails']:
+        return licence_details(tenant, user), 'licenseDetails'
+    raise GraphError("Resource not found for the segment '%s'." % tail[-1])
 
 
 def _graph_group_rows(tenant, parts):
     if len(parts) == 1:
-        return [public(group) for group in tenant.groups.values()]
+        return [public(group) for group in tenant.groups.values()], 'group'
     group = tenant.groups.get(parts[1].lower())
     if group is None:
         raise GraphError(GRAPH_NOT_FOUND % parts[1])
     if len(parts) == 2:
-        return [public(group)]
-    if parts[2] in ('members', 'owners') and len(parts) == 3:
-        ids = group['_members'] if parts[2] == 'members' else group['_owners']
-        return [member_row(tenant.users[i]) for i in ids if i in tenant.users]
+        return [public(group)], 'group'
+    if parts[2] in ('members', 'owners', 'transitiveMembers') and len(parts) == 3:
+        ids = group['_owners'] if parts[2] == 'owners' else group['_members']
+        return [member_row(tenant.users[i]) for i in ids if i in tenant.users], 'members'
+    raise GraphError("Resource not found for the segment '%s'." % parts[2])
+
+
+def _graph_role_rows(tenant, parts):
+    if len(parts) == 1:
+        return [public(role) for role in tenant.roles.values()], 'directoryRole'
+    role = tenant.roles.get(parts[1].lower())
+    if role is None:
+        raise GraphError(GRAPH_NOT_FOUND % parts[1])
+    if len(parts) == 2:
+        return [public(role)], 'directoryRole'
+    if parts[2:] == ['members']:
+        return [member_row(tenant.users[i]) for i in role['_members'] if i in tenant.users], 'members'
     raise GraphError("Resource not found for the segment '%s'." % parts[2])
 
 
 def subscribed_sku(tenant, sku):
-    plans = [{'servicePlanId': plan_id, 'servicePlanName': name, 'provisioningStatus': 'Success', 'appliesTo': 'User'}
-             for plan_id, name, _service in _sku_plans(sku['skuId'])]
+    """Graph's subscribedSku (beta): the true part number (SPB, ENTERPRISEPACK, FLOW_FREE ...), every SKU the
+    tenant has, including the free ones CIPP's ListLicenses hides."""
+    plans = [{'servicePlanId': plan_id, 'servicePlanName': name, 'provisioningStatus': 'Success', 'appliesTo': 'User',
+              'servicePlanType': service} for plan_id, name, service in _sku_plans(sku['skuId'])]
     return {'id': '%s_%s' % (tenant.customer_id, sku['skuId']), 'skuId': sku['skuId'], 'skuPartNumber': sku['skuPartNumber'],
             'accountId': tenant.customer_id, 'accountName': tenant.row['displayName'], 'appliesTo': 'User', 'capabilityStatus': 'Enabled',
             'consumedUnits': consumed(tenant, sku['skuId']), 'subscriptionIds': [sku['_subscriptionId']],
             'prepaidUnits': dict(sku['prepaidUnits'], lockedOut=0), 'servicePlans': plans}
 
 
-def graph_rows(tenant, path, expand):
-    """All rows of a Graph path the emulator serves; GraphError for what Graph would refuse."""
+def graph_rows(state, tenant, path, expand):
+    """(rows, entity type) of a Graph path the emulator serves; GraphError for what Graph would refuse."""
     parts = [part for part in str(path).strip('/').split('/') if part]
     head = parts[0] if parts else ''
     if head == 'users':
-        return _graph_user_rows(tenant, parts, expand)
+        return _graph_user_rows(state, tenant, parts, expand)
     if head == 'groups':
         return _graph_group_rows(tenant, parts)
+    if head == 'directoryRoles':
+        return _graph_role_rows(tenant, parts)
     if parts == ['subscribedSkus']:
-        return [subscribed_sku(tenant, sku) for sku in tenant.skus.values()]
-    if parts == ['domains']:
-        return copy.deepcopy(tenant.domains)
+        return [subscribed_sku(tenant, sku) for sku in tenant.skus.values()], 'subscribedSku'
+    if head == 'domains' and len(parts) <= 2:
+        rows = copy.deepcopy(tenant.domains)
+        if len(parts) == 2:
+            rows = [row for row in rows if row['id'].lower() == parts[1].lower()]
+            if not rows:
+                raise GraphError(GRAPH_NOT_FOUND % parts[1])
+        return rows, 'domain'
     if parts == ['organization']:
         return [{'id': tenant.customer_id, 'displayName': tenant.row['displayName'],
-                 'verifiedDomains': [{'name': d['id'], 'isDefault': d['isDefault'], 'isInitial': d['isInitial']} for d in tenant.domains]}]
+                 'verifiedDomains': [{'name': d['id'], 'isDefault': d['isDefault'], 'isInitial': d['isInitial']}
+                                     for d in tenant.domains if d.get('isVerified')]}], 'organization'
     raise GraphError("Resource not found for the segment '%s'." % head)
 
 
@@ -640,13 +748,23 @@ def _from_next_link(link):
 
 
 def _select(rows, select, entity):
-    """`$select` (dotted paths cut to their first segment, as CIPP does); an unknown property is Graph's error."""
+    """`$select` (dotted paths cut to their first segment, as CIPP does). Checked against Graph's schema of the type:
+    a property Graph knows comes back (null when the object has no value), an unknown one is Graph's error. The
+    `@odata.type` of objects in a directoryObject collection is always returned."""
     fields = sorted(set(field.split('.')[0].strip() for field in str(select).split(',') if field.strip()))
-    known = set(key for row in rows for key in row)
+    known, type_name = ENTITIES.get(entity, (frozenset(), 'Microsoft.DirectoryServices.%s' % entity))
     for field in fields:
-        if rows and field not in known:
-            raise GraphError("Could not find a property named '%s' on type 'Microsoft.DirectoryServices.%s'." % (field, entity.title()))
-    return [dict((key, row.get(key)) for key in fields) for row in rows]
+        if field not in known:
+            raise GraphError("Could not find a property named '%s' on type '%s'." % (field, type_name))
+    out = []
+    for row in rows:
+        kept = dict((key, row.get(key)) for key in fields)
+        if '@odata.type' in row:
+            kept['@odata.type'] = row['@odata.type']
+        if 'manager' in row and isinstance(row['manager'], dict):
+            kept['manager'] = row['manager']  # an expanded navigation property is returned whatever $select says
+        out.append(kept)
+    return out
 
 
 def _order(rows, orderby):
@@ -663,10 +781,9 @@ def _page_size(params):
     return int(top)
 
 
-def graph_query(tenant, path, params):
+def graph_query(state, tenant, path, params):
     """All rows of a Graph query, filtered, ordered and projected as Graph would."""
-    rows = graph_rows(tenant, path, str(params.get('$expand') or ''))
-    entity = 'group' if path.startswith('groups') else 'user'
+    rows, entity = graph_rows(state, tenant, path, str(params.get('$expand') or ''))
     try:
         rows = graph_filter(rows, params.get('$filter'), entity)
     except FilterError as exc:
@@ -675,9 +792,29 @@ def graph_query(tenant, path, params):
         rows = _order(rows, params['$orderby'])
     if params.get('$select'):
         rows = _select(rows, params['$select'], entity)
-        if entity == 'user' and any('passwordProfile' in row for row in rows):
-            _fill_password_profiles(tenant, rows)
+        if entity == 'user':
+            _fill_selected_user_properties(state, tenant, rows)
     return rows
+
+
+def _fill_selected_user_properties(state, tenant, rows):
+    """Properties Graph computes rather than stores: passwordProfile (the force-change flags, never the password),
+    perUserMfaState, and signInActivity, which needs Entra ID P1."""
+    for row in rows:
+        user = tenant.users.get(str(row.get('id')))
+        if 'signInActivity' in row and tenant.no_p1:
+            raise GraphError("Neither tenant is B2C or tenant doesn't have premium license")
+        if user is None:
+            continue
+        if 'perUserMfaState' in row:
+            row['perUserMfaState'] = user.get('_perUserMfa') or 'disabled'
+        if 'signInActivity' in row:
+            times = [sgn['createdDateTime'] for sgn in tenant.signins if sgn['userId'] == user['id']]
+            good = [sgn['createdDateTime'] for sgn in tenant.signins if sgn['userId'] == user['id'] and sgn['status']['errorCode'] == 0]
+            row['signInActivity'] = {'lastSignInDateTime': max(times) if times else None, 'lastSignInRequestId': None,
+                                     'lastNonInteractiveSignInDateTime': None, 'lastNonInteractiveSignInRequestId': None,
+                                     'lastSuccessfulSignInDateTime': max(good) if good else None, 'lastSuccessfulSignInRequestId': None}
+    _fill_password_profiles(tenant, rows)
 
 
 def _fill_password_profiles(tenant, rows):
@@ -689,11 +826,26 @@ def _fill_password_profiles(tenant, rows):
                                       'forceChangePasswordNextSignInWithMfa': False, 'password': None}
 
 
+def graph_url_path(endpoint_value):
+    """The path Graph receives for ListGraphRequest's `Endpoint`: CIPP builds `[System.UriBuilder]('https://graph.../beta/'
+    + Endpoint)` without encoding it, so a `#` starts the fragment and a `?` the (replaced) query; Graph then decodes
+    the %-escapes that are left (an Endpoint carrying `%23` does reach the guest)."""
+    text = str(endpoint_value or '').lstrip('/')
+    text = text.split('#', 1)[0].split('?', 1)[0]
+    return urllib.parse.unquote(text)
+
+
 @endpoint('ListGraphRequest', 'CIPP.Core.Read')
 def list_graph_request(req):
-    path, tenant_filter = str(req.q('Endpoint') or '').lstrip('/'), req.q('tenantFilter')
+    """Invoke-ListGraphRequest -> Get-GraphRequestList -> New-GraphGetRequest (-ErrorAction Stop, so a tenant CIPP
+    does not manage is an error here, unlike most endpoints: CONTRACT 0.1 C9). No tenantFilter: Get-GraphRequestList's
+    default, the partner tenant ($env:TenantID), which the default tenant mode does not list (C10)."""
+    path = graph_url_path(req.q('Endpoint'))
+    tenant_filter = req.q('tenantFilter') or DEFAULT_AUTH_TENANT_ID
     params = _odata_parameters(req)
-    metadata = {'Endpoint': path, 'Parameters': dict(params), 'CippLink': '', 'TenantFilter': tenant_filter}
+    metadata = {'Endpoint': req.q('Endpoint'), 'Parameters': dict(params), 'CippLink': None}
+    if req.q('tenantFilter'):
+        metadata['TenantFilter'] = req.q('tenantFilter')
     flags = {'NoPagination': 'NoPagination', 'ManualPagination': 'manualPagination', 'CountOnly': 'CountOnly'}
     for key, name in flags.items():
         if req.q(name):
@@ -723,7 +875,7 @@ def _graph_request_rows(req, path, tenant_filter, params, metadata):
         if metadata.get('ManualPagination') and str(req.q('nextLink') or '').startswith('https://'):
             path, params, offset = _from_next_link(req.q('nextLink'))
         try:
-            rows = graph_query(tenant, path, params)
+            rows = graph_query(req.state, tenant, path, params)
         except GraphError as exc:
             raise GraphError('Exception at %s - %s' % (GRAPH_HELPER, exc)) from None
         if metadata.get('CountOnly'):

@@ -43,8 +43,28 @@ SKUS = [
     ('4b9405b0-7788-4568-add1-99614e613b69', 'EXCHANGESTANDARD', 'Exchange Online (Plan 1)',
      [('9aaf7827-d63c-4b61-89c3-182f06f82e5c', 'EXCHANGE_S_STANDARD', 'exchange')]),
 ]
-SKU_BY_ID = dict((sku[0], sku) for sku in SKUS)
 SPB, STANDARD, BASIC, EXO1 = (sku[0] for sku in SKUS)
+# SKUs only some tenants have. FLOW_FREE and TEAMS_EXPLORATORY are on CIPP's exclusion list (Config/ExcludeSkuList.JSON):
+# Graph's subscribedSkus lists them, CIPP's ListLicenses never does. Office 365 E3 has no Entra ID P1.
+EXTRA_SKUS = [
+    ('6fd2c87f-b296-42f0-b197-1e91e994b900', 'ENTERPRISEPACK', 'Office 365 E3',
+     [('efb87545-963c-4e0d-99df-69c6916d9eb0', 'EXCHANGE_S_ENTERPRISE', 'exchange'),
+      ('5dbe027f-2339-4123-9542-606e4d348a72', 'SHAREPOINTENTERPRISE', 'SharePoint')]),
+    ('f30db892-07e9-47e9-837c-80727f46fd3d', 'FLOW_FREE', 'Microsoft Power Automate Free',
+     [('50e68c76-46c6-4674-81f9-75456511b170', 'FLOW_P2_VIRAL', 'ProcessSimple')]),
+    ('710779e8-3d4a-4c88-adb9-386c958d1fdf', 'TEAMS_EXPLORATORY', 'Microsoft Teams Exploratory',
+     [('57ff2da0-773e-42df-b2af-ffb7a2317929', 'TEAMS1', 'TeamspaceAPI')]),
+]
+SKU_BY_ID = dict((sku[0], sku) for sku in SKUS + EXTRA_SKUS)
+E3, FLOW_FREE, TEAMS_EXPLORATORY = (sku[0] for sku in EXTRA_SKUS)
+# Built-in directory role templates (ids are Microsoft's, the same in every tenant).
+ROLE_TEMPLATES = {
+    'Global Administrator': ('62e90394-69f5-4237-9190-012177145e10', 'Can manage all aspects of Microsoft Entra ID and Microsoft '
+                             'services that use Microsoft Entra identities.'),
+    'Exchange Administrator': ('29232cdf-9323-42fd-ade2-1d097af3e4de', 'Can manage all aspects of the Exchange product.'),
+    'User Administrator': ('fe930be7-5e62-47db-91af-98c3a49a38b1', 'Can manage all aspects of users and groups, including '
+                           'resetting passwords for limited admins.'),
+}
 
 DEFAULT_TENANTS = [
     # display name, default domain, initial domain prefix, extra verified domains, relationship, user count
@@ -52,7 +72,11 @@ DEFAULT_TENANTS = [
     ('Fabrikam BV', 'fabrikam.onmicrosoft.com', 'fabrikam', [], 'granularDelegatedAdminPrivileges', 28),
     ('Northwind Traders', 'northwindtraders.nl', 'northwind', [], 'directTenant', 30),
     ('Tailspin Toys', 'tailspintoys.onmicrosoft.com', 'tailspin', [], 'granularDelegatedAdminPrivileges', 25),
+    # A small tenant without Entra ID P1 (Office 365 E3 + Business Basic), with an unverified domain, free SKUs,
+    # group-based licensing only, a user in more than 100 groups (see _woodgrove_extras).
+    ('Woodgrove Bakery', 'woodgrovebakery.com', 'woodgrove', ['woodgrovebakery.co.uk*'], 'granularDelegatedAdminPrivileges', 16),
 ]
+WOODGROVE = 'woodgrovebakery.com'
 
 # Sign-in defaults: every property Graph's beta signIn carries (shapes/ListSignIns.json), one realistic value each.
 SIGNIN_DEFAULTS = {
@@ -140,10 +164,12 @@ def domain_rows(default_domain, initial_domain, extra):
              'authenticationType': 'Managed', 'isAdminManaged': True, 'isRoot': True, 'passwordNotificationWindowInDays': 14,
              'passwordValidityPeriodInDays': 2147483647, 'supportedServices': ['Email', 'OfficeCommunicationsOnline'], 'state': None}]
     for name in ([default_domain] if default_domain != initial_domain else []) + list(extra):
-        rows.append({'id': name, 'isDefault': name == default_domain, 'isInitial': False, 'isVerified': True,
+        verified = not name.endswith('*')  # a trailing * in the spec marks a domain added but never verified
+        name = name.rstrip('*')
+        rows.append({'id': name, 'isDefault': name == default_domain, 'isInitial': False, 'isVerified': verified,
                      'authenticationType': 'Managed', 'isAdminManaged': True, 'isRoot': True, 'passwordNotificationWindowInDays': 14,
-                     'passwordValidityPeriodInDays': 2147483647, 'supportedServices': ['Email', 'OfficeCommunicationsOnline', 'Intune'],
-                     'state': None})
+                     'passwordValidityPeriodInDays': 2147483647,
+                     'supportedServices': ['Email', 'OfficeCommunicationsOnline', 'Intune'] if verified else [], 'state': None})
     return rows
 
 
@@ -158,9 +184,25 @@ def license_plans(sku_ids, assigned_at):
 
 
 def set_licenses(user, sku_ids, assigned_at):
-    """Replace a user's licences (and the plans Graph derives from them)."""
-    user['assignedLicenses'] = [{'disabledPlans': [], 'skuId': sku_id} for sku_id in sku_ids]
-    user['assignedPlans'], user['provisionedPlans'] = license_plans(sku_ids, assigned_at)
+    """Replace a user's DIRECT licences; Graph's assignedLicenses is the union of the direct ones and those inherited
+    from licence-assigning groups (`_groupLicenses`, kept by sync_group_licences), and licenseAssignmentStates tells
+    them apart (assignedByGroup null = direct)."""
+    user['_directLicenses'] = list(dict.fromkeys(sku_ids))
+    inherited = list(user.get('_groupLicenses') or [])
+    union = list(dict.fromkeys(user['_directLicenses'] + [sku for sku, _group in inherited]))
+    user['assignedLicenses'] = [{'disabledPlans': [], 'skuId': sku_id} for sku_id in union]
+    user['assignedPlans'], user['provisionedPlans'] = license_plans(union, assigned_at)
+    state = {'disabledPlans': [], 'error': 'None', 'lastUpdatedDateTime': assigned_at, 'state': 'Active'}
+    user['licenseAssignmentStates'] = ([dict(state, assignedByGroup=None, skuId=sku) for sku in user['_directLicenses']] +
+                                       [dict(state, assignedByGroup=group, skuId=sku) for sku, group in inherited])
+
+
+def sync_group_licences(tenant, user, assigned_at=None):
+    """Group-based licensing: the user inherits every SKU of every licence-assigning group it is a direct member of."""
+    user['_groupLicenses'] = [(sku, group['id']) for group in tenant.groups.values() if user['id'] in group['_members']
+                              for sku in group.get('_assignedLicenses') or []]
+    set_licenses(user, user.get('_directLicenses') or [lic['skuId'] for lic in user.get('assignedLicenses') or []],
+                 assigned_at or user.get('createdDateTime'))
 
 
 def new_user(tenant, upn, display_name, given=None, surname=None, created=None, **fields):
@@ -171,7 +213,7 @@ def new_user(tenant, upn, display_name, given=None, surname=None, created=None, 
     nickname = upn.split('@')[0]  # guests keep the `#EXT#` in it, as Graph does
     user = {
         'id': user_id, 'accountEnabled': True, 'ageGroup': None, 'agentIdentityBlueprintId': None,
-        'assignedLicenses': [], 'assignedPlans': [], 'authorizationInfo': {'certificateUserIds': []},
+        'assignedLicenses': [], 'assignedPlans': [], 'authorizationInfo': {'certificateUserIds': []}, 'licenseAssignmentStates': [],
         'businessPhones': [], 'city': None, 'cloudRealtimeCommunicationInfo': {'isSipEnabled': not guest}, 'companyName': None,
         'consentProvidedForMinor': None, 'country': None, 'createdDateTime': created, 'creationType': 'Invitation' if guest else None,
         'deletedDateTime': None, 'department': None, 'deviceKeys': [], 'displayName': display_name, 'employeeHireDate': None,
@@ -196,6 +238,7 @@ def new_user(tenant, upn, display_name, given=None, surname=None, created=None, 
         'userType': 'Guest' if guest else 'Member',
         '_password': 'Seed-%s!' % user_id[:8], '_forceChangePassword': False, '_managerId': None, '_perUserMfa': 'disabled',
         '_mfaMethods': None, '_sessionsRevokedAt': None, '_isAdmin': False, '_compromised': False, '_taps': [],
+        '_directLicenses': [], '_groupLicenses': [],
     }
     user.update(fields)
     tenant.users[user_id] = user
@@ -233,10 +276,14 @@ def add_skus(tenant, rng, seat_plan):
                                '_term': rng.choice(['Annual', 'Monthly']), '_subscriptionId': uid('sub', tenant.customer_id, part)}
 
 
-def _seat_plan(user_count):
-    """Business Premium with room to spare, Standard one seat short of full, Basic full, Exchange Plan 1 half used.
-    The slices say which licensable people (in order) get which SKU; everybody else licensed gets Business Premium."""
-    return [(SPB, user_count + 40), (STANDARD, 6), (BASIC, 3), (EXO1, 8)], [(STANDARD, 1, 6), (BASIC, 6, 9), (EXO1, 9, 13)]
+def _seat_plan(user_count, no_p1=False):
+    """(seats, slices, main SKU). Business Premium with room to spare, Standard one seat short of full, Basic full,
+    Exchange Plan 1 half used. The slices say which licensable people (in order) get which SKU; everybody else licensed
+    gets the main SKU. A tenant without Entra ID P1 has Office 365 E3 and Business Basic, plus the free SKUs users
+    sign themselves up for (Power Automate Free, Teams Exploratory)."""
+    if no_p1:
+        return [(E3, user_count + 10), (BASIC, 3), (FLOW_FREE, 10000), (TEAMS_EXPLORATORY, 100)], [(BASIC, 1, 4)], E3
+    return [(SPB, user_count + 40), (STANDARD, 6), (BASIC, 3), (EXO1, 8)], [(STANDARD, 1, 6), (BASIC, 6, 9), (EXO1, 9, 13)], SPB
 
 
 def _people(tenant, user_count, default_domain, display_name, prefix, anchor):
@@ -268,10 +315,10 @@ def _people(tenant, user_count, default_domain, display_name, prefix, anchor):
 
 
 def _license(tenant, people, user_count, anchor):
-    _plan, slices = _seat_plan(user_count)
+    _plan, slices, main = _seat_plan(user_count, tenant.no_p1)
     licensable = [u for i, u in enumerate(people) if u['usageLocation'] and i % 6 != 5]
     for position, user in enumerate(licensable):
-        sku_id = next((sku for sku, start, stop in slices if start <= position < stop), SPB)
+        sku_id = next((sku for sku, start, stop in slices if start <= position < stop), main)
         set_licenses(user, [sku_id], iso(anchor - timedelta(days=200)))
 
 
@@ -309,7 +356,7 @@ def _special_accounts(tenant, people, initial, default_domain, anchor):
     return breakglass
 
 
-def _groups(tenant, people, breakglass):
+def _groups(tenant, people, breakglass, main=SPB):
     ids = [user['id'] for user in people]
     enabled = [user['id'] for user in people if user['accountEnabled']]
     boss, lead = people[0]['id'], people[1]['id']
@@ -323,11 +370,50 @@ def _groups(tenant, people, breakglass):
     new_group(tenant, 'Mail Admins', 'mailsecurity', ids[:2], [boss])
     new_group(tenant, 'Helpdesk Admins', 'security', [boss, breakglass['id']], [boss], role_assignable=True)
     new_group(tenant, 'Legacy File Access', 'security', ids[2:4], [], synced=True)
-    licensed = new_group(tenant, 'Licensing - Business Premium', 'security',
-                         [u['id'] for u in people[:8] if any(l['skuId'] == SPB for l in u['assignedLicenses'])], [boss])
-    licensed['_assignedLicenses'] = [SPB]
-    licensed['assignedLicenses'] = [{'disabledPlans': [], 'skuId': SPB}]
+    licensed = new_group(tenant, 'Licensing - %s' % SKU_BY_ID[main][2].replace('Microsoft 365 ', ''), 'security',
+                         [u['id'] for u in people[:8] if any(l['skuId'] == main for l in u['assignedLicenses'])], [boss])
+    licensed['_assignedLicenses'] = [main]
+    licensed['assignedLicenses'] = [{'disabledPlans': [], 'skuId': main}]
     licensed['licenseProcessingState'] = {'state': 'ProcessingComplete'}
+    return licensed
+
+
+def _roles(tenant, people):
+    """Activated directory roles: the admins hold Global Administrator, the first team lead Exchange Administrator.
+    No rng is used, so adding roles leaves the rest of the estate as it was."""
+    holders = {'Global Administrator': [u['id'] for u in tenant.users.values() if u.get('_isAdmin')],
+               'Exchange Administrator': [people[1]['id']] if len(people) > 1 else [],
+               'User Administrator': [people[2]['id']] if len(people) > 2 else []}
+    for name, (template, description) in ROLE_TEMPLATES.items():
+        role_id = uid('role', tenant.customer_id, template)
+        tenant.roles[role_id] = {'id': role_id, 'displayName': name, 'description': description, 'roleTemplateId': template,
+                                 'deletedDateTime': None, '_members': holders[name]}
+
+
+def _woodgrove_extras(tenant, people, licence_group, anchor):
+    """What a real small tenant also has (CONTRACT 0.1): licences only through a group (C8), free self-service SKUs on
+    CIPP's exclusion list (C3), a user in more than 100 groups (C13), an alias that is not the UPN prefix (C11).
+    Exchange-side extras (forwarding to a non-user, a contact, more MFA methods) are added by seed_exchange."""
+    at = iso(anchor - timedelta(days=200))
+    for user in tenant.users.values():
+        if user['id'] in licence_group['_members'] and user['id'] != people[0]['id']:
+            set_licenses(user, [sku for sku in user['_directLicenses'] if sku != E3], at)  # group-inherited only
+    for user in people[1:5]:
+        if user['assignedLicenses']:
+            set_licenses(user, user['_directLicenses'] + [FLOW_FREE], at)
+    people[2]['_directLicenses'] and set_licenses(people[2], people[2]['_directLicenses'] + [TEAMS_EXPLORATORY], at)
+    domain = tenant.default_domain
+    many = new_user(tenant, 'lena.vogel@%s' % domain, 'Lena Vogel', 'Lena', 'Vogel', created=anchor - timedelta(days=700),
+                    jobTitle='Operations Manager', department='Operations', usageLocation='NL', city='Utrecht', country='Netherlands')
+    set_licenses(many, [E3], at)
+    for number in range(1, 121):
+        new_group(tenant, 'Shift Roster %03d' % number, 'security', [many['id']], [people[0]['id']],
+                  created=anchor - timedelta(days=600 - number))
+    tenant.groups[uid('group', tenant.customer_id, 'All Staff')]['_members'].append(many['id'])
+    alias = new_user(tenant, 'tom.baker@%s' % domain, 'Tom Baker', 'Tom', 'Baker', created=anchor - timedelta(days=1500),
+                     jobTitle='Head Baker', department='Operations', usageLocation='NL', mailNickname='tbaker',
+                     proxyAddresses=['SMTP:tom.baker@%s' % domain, 'smtp:tbaker@%s' % tenant.row['initialDomainName']])
+    set_licenses(alias, [E3], at)
 
 
 def _devices(tenant, people, prefix, anchor, limit):
@@ -405,13 +491,25 @@ def build_tenant(state, rng, spec, anchor, compact=False):
     tenant = TenantState(tenant_row(display_name, default_domain, initial, relationship, rng, anchor))
     tenant.domains = domain_rows(default_domain, initial, extra_domains)
     state.add_tenant(tenant)
-    add_skus(tenant, rng, _seat_plan(user_count)[0])
+    tenant.no_p1 = default_domain == WOODGROVE
+    seats, _slices, main = _seat_plan(user_count, tenant.no_p1)
+    add_skus(tenant, rng, seats)
     people = _people(tenant, user_count, default_domain, display_name, prefix, anchor)
     _license(tenant, people, user_count, anchor)
     breakglass = _special_accounts(tenant, people, initial, default_domain, anchor)
-    set_licenses(breakglass, [SPB], iso(anchor - timedelta(days=800)))
+    set_licenses(breakglass, [main], iso(anchor - timedelta(days=800)))
     _hierarchy(people)
-    _groups(tenant, people, breakglass)
+    licence_group = _groups(tenant, people, breakglass, main)
+    if tenant.no_p1:
+        # Group-based licensing with inherited assignments (licenseAssignmentStates.assignedByGroup). In the four
+        # original tenants the licence group's seeded members hold the SKU directly and no inherited state is recorded,
+        # so the users other tests rely on keep behaving as before; members added at run time do inherit.
+        for user in tenant.users.values():
+            if user['id'] in licence_group['_members']:
+                sync_group_licences(tenant, user, iso(anchor - timedelta(days=200)))
+    _roles(tenant, people)
+    if tenant.no_p1:
+        _woodgrove_extras(tenant, people, licence_group, anchor)
     _devices(tenant, people, prefix, anchor, 3 if compact else 12)
     _signins(tenant, people, anchor, 6 if compact else 42)
     if not compact:

@@ -163,6 +163,37 @@ def seed_tenant_exchange_security(state, tenant, rng):
         _seed_compromise(tenant, licensed, now, rng)
     # seed.py adds the tenant to the state before calling us, so this is the tenant's position in the estate.
     _seed_policies(tenant, users, len(state.tenants) - 1)
+    if tenant.no_p1:
+        _woodgrove_exchange(state, tenant, licensed, now)
+
+
+def _woodgrove_exchange(state, tenant, licensed, now):
+    """The tenant without Entra ID P1: security defaults (CA needs P1), forwarding to recipients that are not users
+    (a distribution list, a mail contact: C15), every kind of authentication method somewhere (fido2, email,
+    software OATH), and a user whose BEC run fails (C4). No rng, so the rest of the estate is unchanged."""
+    tenant.ca_policies = []
+    tenant.security_defaults = True
+    tenant.contacts.append({'displayName': 'Woodgrove Accountants', 'mail': 'books@woodgrove-accountants.example',
+                            'mailNickname': 'WoodgroveAccountants'})
+    members = [u for u in licensed if u['id'] in tenant.mailboxes and not u.get('_compromised')]
+    if len(members) < 7:
+        return
+    # EXO keeps the recipient's identity (its Name) in ForwardingAddress; neither is a user, so CIPP cannot map it to a UPN.
+    tenant.mailboxes[members[3]['id']].update(ForwardingAddress='Office Announcements', ForwardingSmtpAddress=None,
+                                              DeliverToMailboxAndForward=True)
+    tenant.mailboxes[members[4]['id']].update(ForwardingAddress='Woodgrove Accountants', ForwardingSmtpAddress=None,
+                                              DeliverToMailboxAndForward=False)
+    methods = members[5].get('_mfaMethods')
+    members[5]['_mfaMethods'] = list(methods or []) + [
+        {'@odata.type': '#microsoft.graph.fido2AuthenticationMethod', 'id': _uid(tenant, 'fido2', members[5]['id']),
+         'displayName': 'YubiKey 5 NFC', 'createdDateTime': iso(now - 90 * DAY), 'aaGuid': 'cb69481e-8ff7-4039-93ec-0a2729a154a8',
+         'model': 'YubiKey 5 NFC', 'attestationCertificates': [], 'attestationLevel': 'attested'},
+        {'@odata.type': '#microsoft.graph.emailAuthenticationMethod', 'id': '3ddfcfc8-9383-446f-83cc-3ab9be4be18f',
+         'emailAddress': 'home.%s@example.net' % members[5]['mailNickname']},
+        {'@odata.type': '#microsoft.graph.softwareOathAuthenticationMethod', 'id': _uid(tenant, 'oath', members[5]['id']),
+         'secretKey': None, 'createdDateTime': iso(now - 80 * DAY)}]
+    # A report too large for the cachebec table row: Push-BECRun's catch stores the error object instead.
+    state.bec_failures[members[6]['id'].lower()] = 'One of the values exceeds the maximum allowed size (64KB).'
 
 
 def _seed_mailbox_settings(tenant, licensed, shared, now, rng):

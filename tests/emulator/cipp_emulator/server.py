@@ -10,6 +10,7 @@ import fnmatch
 import ipaddress
 import json
 import random
+import re
 import secrets
 import socket
 import struct
@@ -28,7 +29,7 @@ from .state import DEFAULT_AUTH_TENANT_ID
 
 # Importing the handler modules registers their endpoints. A module another part of the team has not written
 # yet may be missing; any other import error is a real bug and must surface.
-for _module in ('handlers_directory', 'handlers_exchange', 'handlers_security', 'handlers_scheduler'):
+for _module in ('handlers_directory', 'handlers_exchange', 'handlers_security', 'handlers_scheduler', 'consistency'):
     try:
         __import__('%s.%s' % (__package__, _module))
     except ModuleNotFoundError as exc:
@@ -205,16 +206,45 @@ class Emulator:
             return None, Response.text(IP_DENIED, 403)
         return client, None
 
-    @staticmethod
-    def authorize(client, spec):
-        """Test-CIPPAccess for an API client with a built-in role; None when allowed."""
-        role = str(client.get('role') or '')
-        if role.lower() not in ROLES:
-            # No role means the custom role `cipp-api`; the emulator has no custom roles, so nothing is allowed.
-            return Response.text(NO_ROLE, 403)
-        if not role_allows(role, spec.role):
-            return Response.text(ROLE_DENIED % (role, spec.role), 403)
+    def authorize(self, client, spec, query=None, body=None):
+        """Test-CIPPAccess for an API client; None when allowed. A built-in role is checked against its include/exclude
+        patterns; any other role name is a CIPP custom role (POST /_emulator/custom-roles): its permissions are matched
+        with `$Perm -match $APIRole` (a regex, so `Identity.User.ReadWrite` also grants `Identity.User.Read`), then its
+        blocked endpoints and its tenant scope. A client with no role has the custom role `cipp-api`."""
+        role = str(client.get('role') or '') or 'cipp-api'
+        if role.lower() in ROLES:
+            if not role_allows(role, spec.role):
+                return Response.text(ROLE_DENIED % (role, spec.role), 403)
+            return None
+        with self.state.lock:
+            custom = self.state.custom_roles.get(role.lower())
+        if custom is None:
+            return Response.text(NO_ROLE, 403)  # Get-CIPPRolePermissions throws "Role ... not found."
+        if not any(re.search(spec.role, str(perm), re.IGNORECASE) for perm in custom.get('Permissions') or []):
+            return Response.text('Access to this CIPP API endpoint is not allowed, you do not have the required permission: %s'
+                                 % spec.role, 403)
+        if spec.name in (custom.get('BlockedEndpoints') or []):
+            return Response.text("Access to this CIPP API endpoint is not allowed, the custom role '%s' has blocked this endpoint: %s"
+                                 % (custom['Role'], spec.name), 403)
+        if not self.tenant_allowed(custom, spec, query or {}, body) and not spec.any_tenant:
+            return Response.text('Access to this tenant is not allowed', 403)
         return None
+
+    def tenant_allowed(self, custom, spec, query, body):
+        body = body if isinstance(body, dict) else {}
+        wrapped = body.get('tenantFilter')
+        tenant_filter = (query.get('tenantFilter') or (wrapped.get('value') if isinstance(wrapped, dict) else None) or wrapped
+                         or query.get('tenantId') or body.get('tenantId') or DEFAULT_AUTH_TENANT_ID)
+        allowed, blocked = list(custom.get('AllowedTenants') or []), list(custom.get('BlockedTenants') or [])
+        if not blocked and 'AllTenants' in allowed:
+            return True
+        if str(tenant_filter) == 'AllTenants':
+            return not spec.role.endswith('Write')
+        tenant = self.state.resolve_tenant(tenant_filter)
+        if tenant is None:
+            return True  # a tenant CIPP does not know is not refused here
+        ids = [t.customer_id for t in self.state.tenants.values()] if 'AllTenants' in allowed else allowed
+        return tenant.customer_id in ids and tenant.customer_id not in blocked
 
     def dispatch(self, method, name, headers, query, raw_body, content_type, peer, entry, faults=True):
         """The Response for /api/{name}; fills the log entry. May raise Fault for connection-level faults."""
@@ -232,7 +262,7 @@ class Emulator:
         entry['role'] = client.get('role')
         if spec is None:
             return Response.text('Endpoint not found', 404)
-        denied = self.authorize(client, spec)
+        denied = self.authorize(client, spec, query, body)
         if denied is not None:
             return denied
         lost = self.inject(spec.name, entry) if faults else None
@@ -399,6 +429,8 @@ class Emulator:
         hook = CONTROL_HOOKS.get(path)
         if hook is not None:
             try:
+                if getattr(hook, 'wants_method', False):
+                    return Response.json(hook(self.state, body, method=method) or {})
                 return Response.json(hook(self.state, body) or {})
             except (KeyError, TypeError, ValueError) as exc:
                 return Response.json({'error': 'bad control request: %s' % exc}, 400)
@@ -513,6 +545,20 @@ class Emulator:
             state.step_failures[key] = body.get('message') or 'The emulator was told to fail this step.'
         return Response.json({'ok': True})
 
+    def ctl_custom_roles(self, method, _query, body):
+        """CIPP custom roles for API clients: POST {"name", "permissions": [...], "allowedTenants": ["AllTenants"],
+        "blockedTenants": [], "blockedEndpoints": []} adds or replaces one; DELETE removes them all; GET lists them."""
+        with self.state.lock:
+            if method == 'DELETE':
+                self.state.custom_roles = {}
+            elif method != 'GET':
+                name = str(body['name'])
+                self.state.custom_roles[name.lower()] = {
+                    'Role': name, 'Permissions': list(body.get('permissions') or []),
+                    'AllowedTenants': list(body.get('allowedTenants') or ['AllTenants']),
+                    'BlockedTenants': list(body.get('blockedTenants') or []), 'BlockedEndpoints': list(body.get('blockedEndpoints') or [])}
+            return Response.json(list(self.state.custom_roles.values()))
+
     def dump_state(self, tenant_filter, show_secrets):
         def clean(obj):
             if isinstance(obj, dict):
@@ -543,7 +589,7 @@ CONTROLS = {
     'health': Emulator.ctl_health, 'reset': Emulator.ctl_reset, 'log': Emulator.ctl_log, 'log/clear': Emulator.ctl_log_clear,
     'log/settings': Emulator.ctl_log_settings, 'state': Emulator.ctl_state, 'latency': Emulator.ctl_latency,
     'faults': Emulator.ctl_faults, 'token-lifetime': Emulator.ctl_token_lifetime, 'clients': Emulator.ctl_clients,
-    'clock': Emulator.ctl_clock, 'step-failure': Emulator.ctl_step_failure,
+    'clock': Emulator.ctl_clock, 'step-failure': Emulator.ctl_step_failure, 'custom-roles': Emulator.ctl_custom_roles,
 }
 
 

@@ -37,6 +37,10 @@ class TenantState:
         self.apps = []
         self.security_defaults = False
         self.ca_policies = []
+        self.roles = {}             # activated directory roles: id -> {id, displayName, description, roleTemplateId, _members}
+        self.contacts = []          # Exchange mail contacts: {displayName, mail, mailNickname}
+        self.no_p1 = False          # no Entra ID P1 in any SKU: the registration report and CA reporting are unavailable
+        self.stale = {}             # eventual consistency: user id -> {snapshot, reads_left, until} (see consistency.py)
 
     @property
     def customer_id(self):
@@ -78,6 +82,11 @@ class State:
         self.fault_rules = []
         self.fault_random = None
         self.seed_name = 'default'
+        # Graph's eventual consistency (opt-in, POST /_emulator/consistency): how long a created or edited user
+        # keeps showing its old state (or is absent) to reads: `reads` reads and/or `seconds` seconds; 0 = off.
+        self.consistency = {'reads': 0, 'seconds': 0.0}
+        self.custom_roles = {}      # CIPP custom roles (POST /_emulator/custom-roles): lower name -> role
+        self.bec_failures = {}      # userid (lower) -> error text a BEC run for that user fails with
         for client in DEFAULT_CLIENTS.values():
             self.api_clients[client['client_id']] = {'appId': client['client_id'], 'secret': client['client_secret'],
                                                      'role': client['role'], 'ipRanges': [], 'enabled': True}
@@ -94,7 +103,7 @@ class State:
             tenant_filter = tenant_filter.get('value')
         if not tenant_filter:
             return None
-        text = str(tenant_filter).strip().lower()
+        text = str(tenant_filter).lower()  # no trimming: CIPP looks the value up as sent, so '  ' is no tenant
         for tenant in self.tenants.values():
             if text in (tenant.customer_id.lower(), tenant.row['defaultDomainName'].lower(), tenant.row['initialDomainName'].lower()):
                 return tenant

@@ -13,7 +13,7 @@ def a_cloud_user(cipp):
 
 def test_list_tenants_narrowing_selector_and_error_free_rows(cipp):
     status, rows, _ctype = cipp.call('ListTenants', params={'AllTenantSelector': 'true'})
-    assert status == 200 and rows[0]['customerId'] == 'AllTenants' and len(rows) == 5
+    assert status == 200 and rows[0]['customerId'] == 'AllTenants' and len(rows) == 6
     one = cipp.call('ListTenants', params={'tenantFilter': 'contoso.onmicrosoft.com'})[1]
     assert [row['defaultDomainName'] for row in one] == ['contoso.com']
     by_id = cipp.call('ListTenants', params={'tenantFilter': one[0]['customerId']})[1]

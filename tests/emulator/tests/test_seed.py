@@ -1,6 +1,6 @@
 """The seed: deterministic, realistic variety in the default estate, the same kinds of data in the large one."""
 
-from cipp_emulator.seed import SPB, build_state  # pylint: disable=import-error
+from cipp_emulator.seed import E3, SPB, build_state  # pylint: disable=import-error
 
 import pytest
 
@@ -19,11 +19,11 @@ def estate():
     return build_state('default')
 
 
-def test_four_tenants_of_25_to_40_users(estate):
-    assert len(estate.tenants) == 4
+def test_five_tenants_four_of_25_to_40_users_and_a_small_one(estate):
+    assert len(estate.tenants) == 5
     for tenant in estate.tenants.values():
-        # people, a break-glass admin, guests and the shared mailbox's user
-        assert 25 <= len(tenant.users) <= 40, tenant.default_domain
+        # people, a break-glass admin, guests and the shared mailbox's user (Woodgrove Bakery is a small tenant)
+        assert (16 if tenant.no_p1 else 25) <= len(tenant.users) <= 40, tenant.default_domain
 
 
 def test_each_tenant_has_the_variety_a_lifecycle_client_meets(estate):
@@ -47,13 +47,13 @@ def test_groups_skus_devices_signins_deleted_and_apps(estate):
         kinds = {g['_kind'] for g in tenant.groups.values()}
         assert kinds == {'m365', 'security', 'mailsecurity', 'distribution'}
         assert any(g['membershipRule'] for g in tenant.groups.values()) and any(g['isAssignableToRole'] for g in tenant.groups.values())
-        assert any(g['_assignedLicenses'] == [SPB] for g in tenant.groups.values())
+        assert any(g['_assignedLicenses'] == [E3 if tenant.no_p1 else SPB] for g in tenant.groups.values())
         free = []
         for sku_id, sku in tenant.skus.items():
             used = sum(1 for u in tenant.users.values() for l in u['assignedLicenses'] if l['skuId'] == sku_id)
             assert used <= sku['prepaidUnits']['enabled']
             free.append(sku['prepaidUnits']['enabled'] - used)
-        assert 3 <= len(tenant.skus) <= 4 and 0 in free and 1 in free
+        assert 3 <= len(tenant.skus) <= 4 and 0 in free and (tenant.no_p1 or 1 in free)
         assert tenant.devices and tenant.deleted and len(tenant.apps) >= 2
         countries = {s['location']['countryOrRegion'] for s in tenant.signins}
         assert len(countries) >= 3

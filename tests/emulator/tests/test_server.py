@@ -312,7 +312,7 @@ def test_state_control_masks_secrets_and_narrows_to_a_tenant(cipp):
     user = next(iter(masked['tenants'][0]['users'].values()))
     assert user['_password'] == '***' and all(c['secret'] == '***' for c in masked['api_clients'].values())
     shown = cipp.control('state?secrets=1', method='GET')
-    assert len(shown['tenants']) == 4 and shown['api_clients'][EDITOR['client_id']]['secret'] == EDITOR['client_secret']
+    assert len(shown['tenants']) == 5 and shown['api_clients'][EDITOR['client_id']]['secret'] == EDITOR['client_secret']
 
 
 def test_step_failure_and_clock_controls(cipp):
@@ -337,7 +337,7 @@ def test_reset_to_a_large_seed_and_back(cipp):
     cipp.control('reset', {'seed': 'large:3:6'})
     assert len(cipp.call('ListTenants')[1]) == 3
     cipp.control('reset', {'seed': 'default'})
-    assert len(cipp.call('ListTenants')[1]) == 4
+    assert len(cipp.call('ListTenants')[1]) == 5
 
 
 # ------------------------------------------------------------------------------------------------ the command line
