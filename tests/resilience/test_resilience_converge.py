@@ -57,28 +57,28 @@ class Reads:
 
 def test_an_answered_write_is_not_verified():
     client, reads = ScriptedClient({'Results': ['Created New User.']}), Reads()
-    assert write_verified(client, 'AddUser', {}, reads) == {'Results': ['Created New User.']}
+    assert write_verified(client, lambda: client.write('AddUser', {}), reads) == {'Results': ['Created New User.']}
     assert (client.sent, reads.asked) == (1, 0)
 
 
 @pytest.mark.parametrize('failure', [LOST, FRONT_END_502, HOST_500], ids=['lost', '502', '500-text'])
 def test_a_lost_outcome_that_was_applied_is_not_sent_again(failure):
     client, reads = ScriptedClient(failure), Reads(True)
-    assert write_verified(client, 'AddUser', {}, reads) is None
+    assert write_verified(client, lambda: client.write('AddUser', {}), reads) is None
     assert (client.sent, reads.asked, client.pauses) == (1, 1, [])
 
 
 @pytest.mark.parametrize('failure', [LOST, FRONT_END_502, HOST_500], ids=['lost', '502', '500-text'])
 def test_a_lost_outcome_that_was_not_applied_is_sent_again(failure):
     client, reads = ScriptedClient(failure, {'Results': ['ok']}), Reads(False)
-    assert write_verified(client, 'AddUser', {}, reads) == {'Results': ['ok']}
+    assert write_verified(client, lambda: client.write('AddUser', {}), reads) == {'Results': ['ok']}
     assert (client.sent, reads.asked, client.pauses) == (2, 1, [1])
 
 
 def test_cipps_own_answer_on_a_500_is_its_verdict():
     client, reads = ScriptedClient(CIPP_500), Reads(False)
     with pytest.raises(CippServerError) as caught:
-        write_verified(client, 'AddUser', {}, reads)
+        write_verified(client, lambda: client.write('AddUser', {}), reads)
     assert caught.value is CIPP_500 and client.sent == 1 and reads.asked == 1
 
 
@@ -87,7 +87,7 @@ def test_an_uncertain_write_with_cipps_answer_becomes_cipps_error():
                                        response={'Results': 'Failed to disable'})
     client, reads = ScriptedClient(answered), Reads(False)
     with pytest.raises(CippServerError) as caught:
-        write_verified(client, 'ExecDisableUser', {}, reads)
+        write_verified(client, lambda: client.write('ExecDisableUser', {}), reads)
     assert not isinstance(caught.value, CippWriteUncertainError)
     assert 'Failed to disable' in caught.value.message and 'nothing was changed' in caught.value.message and client.sent == 1
 
@@ -97,13 +97,13 @@ def test_an_uncertain_write_with_cipps_answer_becomes_cipps_error():
 def test_a_refusal_is_raised_without_a_re_read(failure):
     client, reads = ScriptedClient(failure), Reads()
     with pytest.raises(type(failure)):
-        write_verified(client, 'AddUser', {}, reads)
+        write_verified(client, lambda: client.write('AddUser', {}), reads)
     assert (client.sent, reads.asked) == (1, 0)
 
 
 def test_it_gives_up_after_the_clients_retry_count():
     client, reads = ScriptedClient(*([LOST] * 3), max_retries=2), Reads(False, False, False)
     with pytest.raises(CippWriteUncertainError) as caught:
-        write_verified(client, 'AddUser', {}, reads)
+        write_verified(client, lambda: client.write('AddUser', {}), reads)
     assert client.sent == 3 and reads.asked == 3 and client.pauses == [1, 2]
     assert 'after 3 attempts' in caught.value.message

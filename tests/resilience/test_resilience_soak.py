@@ -39,11 +39,15 @@ def _people(emulator):
             # Leavers have a licence (so a mailbox to hide); anyone else may get per-user MFA.
             leavers = [u['userPrincipalName'] for u in members if u.get('assignedLicenses')][:LEAVERS]
             mfa = [u['userPrincipalName'] for u in members if u['userPrincipalName'] not in leavers][:MFA_USERS]
-            assert len(leavers) == LEAVERS and len(mfa) == MFA_USERS, tenant.default_domain
+            groups = set(g['displayName'] for g in tenant.groups.values())
+            if len(leavers) < LEAVERS or len(mfa) < MFA_USERS or not {'Finance', 'Engineering'} <= groups \
+                    or not any(sku['skuPartNumber'] == 'SPB' for sku in tenant.skus.values()):
+                continue  # a small special-purpose tenant of the seed (e.g. the one without Entra ID P1)
             domain = tenant.default_domain
             hosts[domain] = dict(CONNECTION, soak_tenant=domain,
                                  soak_new=['soak.user%02d@%s' % (n, domain) for n in range(NEW_USERS)],
                                  soak_mfa=mfa, soak_leavers=leavers)
+    assert len(hosts) >= 4, sorted(hosts)
     return {'all': {'hosts': hosts}}
 
 
