@@ -34,7 +34,7 @@ USER_SELECT = ('id,accountEnabled,assignedLicenses,businessPhones,city,companyNa
                'onPremisesSyncEnabled,otherMails,passwordPolicies,postalCode,preferredLanguage,proxyAddresses,showInAddressList,state,'
                'streetAddress,surname,usageLocation,userPrincipalName,userType')
 MANAGER_EXPAND = 'manager($select=id,userPrincipalName,displayName)'
-GROUP_SELECT = 'id,displayName,mailEnabled,securityEnabled,groupTypes,onPremisesSyncEnabled,mail,assignedLicenses,membershipRule'
+GROUP_SELECT = 'id,displayName,mailEnabled,securityEnabled,groupTypes,onPremisesSyncEnabled,mail,assignedLicenses,membershipRule,roleTemplateId'
 
 
 def odata_string(value):

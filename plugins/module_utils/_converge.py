@@ -18,7 +18,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.msp.cipp.plugins.module_utils._errors import CippServerError, CippWriteUncertainError
+import time
+
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippResultError, CippServerError, CippWriteUncertainError
+
+# Graph and Exchange are eventually consistent: a change CIPP reports as done may take a few seconds to show.
+CONFIRM_DELAYS = (1, 2, 4)
 
 
 def write_verified(client, send, applied):
@@ -56,3 +61,16 @@ def _verdict(exc):
     return CippServerError('%s failed with HTTP %s: %s (a re-read shows nothing was changed)'
                            % (exc.endpoint, exc.status, exc.cipp_message or '(empty body)'), exc.endpoint, exc.status,
                            exc.cipp_message, exc.response)
+
+
+def confirm(client, applied, endpoint, what, delays=CONFIRM_DELAYS, sleep=time.sleep):
+    """CIPP's word alone is not success: after a write it answered, re-read (``applied()``) with a short bounded wait,
+    and fail naming ``what`` is missing when it never shows. Nothing to confirm in check mode (nothing was sent)."""
+    if getattr(client, 'check_mode', False) or applied():
+        return
+    for delay in delays:
+        sleep(delay)
+        if applied():
+            return
+    raise CippResultError('%s answered success, but a re-read after %d s does not show %s.' % (endpoint, sum(delays), what),
+                          endpoint, 200, None)

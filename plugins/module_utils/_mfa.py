@@ -12,7 +12,7 @@ from ansible_collections.msp.cipp.plugins.module_utils import _api_mfa as mfa_ap
 from ansible_collections.msp.cipp.plugins.module_utils._api_directory import ALL_TENANTS, list_tenants
 from ansible_collections.msp.cipp.plugins.module_utils._api_graph import result_text
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff, to_epoch
-from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
+from ansible_collections.msp.cipp.plugins.module_utils._converge import confirm, write_verified
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
@@ -192,8 +192,10 @@ def set_per_user_state(client, tenant, user, wanted):
     if current == wanted:
         return {'changed': False}
     # Graph's own values are lower case; the UI's capitals are not verified to work (CONTRACT 13).
-    write_verified(client, lambda: mfa_api.set_per_user_state(client, tenant, user, wanted),
-                   applied=lambda: mfa_api.per_user_state(client, tenant, user['id']) == wanted)
+    applied = lambda: mfa_api.per_user_state(client, tenant, user['id']) == wanted  # noqa: E731
+    write_verified(client, lambda: mfa_api.set_per_user_state(client, tenant, user, wanted), applied=applied)
+    # CIPP sends the change in a Graph batch and never reads its result: "Successfully set" proves nothing.
+    confirm(client, applied, 'ExecPerUserMFA', 'the per-user MFA state %s for %s' % (wanted, user.get('userPrincipalName')))
     return {'changed': True, 'before': {'per_user_state': current}, 'after': {'per_user_state': wanted}}
 
 
@@ -203,8 +205,9 @@ def remove_methods(client, tenant, user):
     methods = mfa_api.authentication_methods(client, tenant, user['id'])
     if not methods:
         return {'changed': False, 'message': None}
-    response = write_verified(client, lambda: mfa_api.reset_mfa(client, tenant, user['id']),
-                              applied=lambda: not mfa_api.authentication_methods(client, tenant, user['id']))
+    applied = lambda: not mfa_api.authentication_methods(client, tenant, user['id'])  # noqa: E731
+    response = write_verified(client, lambda: mfa_api.reset_mfa(client, tenant, user['id']), applied=applied)
+    confirm(client, applied, 'ExecResetMFA', 'the MFA methods of %s removed' % user.get('userPrincipalName'))
     text = result_text(response)
     names = sorted('%s (%s)' % (method['type'], method['name']) if method['name'] else str(method['type']) for method in methods)
     return {'changed': True, 'message': text or None, 'before': {'methods': names}, 'after': {'methods': []}}

@@ -10,12 +10,12 @@ __metaclass__ = type
 from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as exchange
 from ansible_collections.msp.cipp.plugins.module_utils import _api_mfa as mfa_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
-from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippServerError
 
 INCLUDES = ('groups', 'devices', 'mailbox', 'mailbox_permissions', 'mfa', 'sign_ins', 'manager', 'roles')
 
 
-def _add_includes(client, tenant, users, include):
+def _add_includes(client, tenant, users, include, warnings):
     """Each include adds one kind of call, and only when asked (groups and roles share one memberOf read)."""
     mfa_rows = None
     if 'mfa' in include and users:
@@ -38,7 +38,14 @@ def _add_includes(client, tenant, users, include):
         if 'mfa' in include:
             user['mfa'] = mfa_rows.get(user_id.lower())
         if 'sign_ins' in include:
-            user['sign_ins'] = users_api.user_sign_ins(client, tenant, user_id)
+            try:
+                user['sign_ins'] = users_api.user_sign_ins(client, tenant, user_id)
+            except CippServerError as exc:
+                # Graph's sign-in log needs Entra ID P1; without it CIPP answers 500. An optional include must not
+                # cost the user the rest of the answer.
+                user['sign_ins'] = None
+                warnings.append('sign_ins of %s could not be read (%s); is Entra ID P1 licensed in the tenant?'
+                                % (user.get('userPrincipalName'), exc.message))
         if 'manager' in include:
             # ListUsers already expands the manager ($expand=manager): no extra call.
             user.setdefault('manager', None)
@@ -56,7 +63,11 @@ def user_info(client, params, check_mode):
         users = [found] if found else []
     else:
         users = users_api.list_users(client, tenant, graph_filter)
-    return {'changed': False, 'users': _add_includes(client, tenant, users, include)}
+    warnings = []
+    result = {'changed': False, 'users': _add_includes(client, tenant, users, include, warnings)}
+    if warnings:
+        result['warnings'] = warnings
+    return result
 
 
 def require_user(client, tenant, identity, option='user'):

@@ -64,3 +64,19 @@ def test_user_info_one_missing_filtered_and_includes(run_playbook, cipp_env, emu
     bad = run.result('Bad user')
     assert run.status('Bad user') == 'failed' and 'user must be a user principal name' in bad['msg']
     assert [c for c in bad['cipp_calls'] if c['sent']] == []
+
+
+def test_user_info_roles_and_groups_share_one_read(run_playbook, cipp_env, emulator):
+    """An admin's directory roles come from the same memberOf read as the groups (cipp_bec/offboarding guardrails)."""
+    tenant = next(t for t in emulator.state.tenants.values() if t.default_domain == 'contoso.com')
+    admin = next(u for u in tenant.users.values() if u.get('_isAdmin') and u['userType'] == 'Member')
+    held = sorted(role['displayName'] for role in tenant.roles.values() if admin['id'] in role['_members'])
+    run = run_playbook(_play({'name': 'Admin', 'msp.cipp.cipp_user_info': {'tenant': 'contoso.com', 'user': admin['userPrincipalName'],
+                                                                           'include': ['groups', 'roles']}}), env=cipp_env)
+    assert run.rc == 0, run.output
+    result = run.result('Admin')
+    (user,) = result['users']
+    assert held and sorted(role['name'] for role in user['roles']) == held
+    assert all(role['role_template_id'] for role in user['roles'])
+    assert not any(group['name'] in held for group in user['groups'])
+    assert call_labels(result['cipp_calls']) == ['ListUsers', 'ListGraphRequest:users/{id}/memberOf']
