@@ -34,6 +34,12 @@ VERIFY_DELAYS = (1, 2, 4, 8)
 
 # ------------------------------------------------------------------------------ validation
 
+def manager_ref(manager):
+    """setManager as CIPP reads it: Set-CIPPManager pastes ``.value`` into a Graph URL (users/{value}), so it is the
+    object id, never a UPN that could hold a guest's '#' (CONTRACT 0.1 C5)."""
+    return {'value': manager['id'], 'label': manager['userPrincipalName']}
+
+
 def validate(params):
     """Everything that can be checked without CIPP; raises CippConfigError naming the option."""
     upn, user_id = params.get('user_principal_name'), params.get('id')
@@ -62,6 +68,9 @@ def validate(params):
     if params.get('manager') == '':
         raise CippConfigError('manager cannot be cleared through CIPP; give a user principal name or object ID.')
     check_identity(params.get('manager') or None, 'manager')
+    if params.get('manager') and '#' in (upn or ''):
+        raise CippConfigError("manager cannot be set for a guest (%s) through CIPP: it puts the user's name into a Graph URL, "
+                              "where the '#' of #EXT# cuts it off." % upn)
     password = params.get('password')
     if password is not None and not isinstance(password, str):
         raise CippConfigError('password must be a string (quote it in YAML), got a %s.' % type(password).__name__)
@@ -191,7 +200,7 @@ class UserRun:
         if groups:
             body['AddToGroups'] = [directory_api.group_ref(group) for group in groups]
         if manager:
-            body['setManager'] = {'value': manager['userPrincipalName']}
+            body['setManager'] = manager_ref(manager)
 
         after = dict((option, value) for option, value in profile.items())
         after.update({'state': 'present', 'user_principal_name': upn, 'display_name': body['displayName']})
@@ -281,7 +290,7 @@ class UserRun:
         if manager is not None:
             before['manager'] = (user.get('manager') or {}).get('userPrincipalName')
             after['manager'] = manager['userPrincipalName']
-            edit['setManager'] = {'value': manager['userPrincipalName']}
+            edit['setManager'] = manager_ref(manager)
 
         password_change = bool(params.get('password')) and params.get('update_password') == 'always'
         must_change = params.get('must_change_password')
@@ -380,7 +389,7 @@ class UserRun:
                 if any(not same(now.get(name), item['value']) for name, item in value.items()):
                     return False
             elif key == 'setManager':
-                if ((now.get('manager') or {}).get('userPrincipalName') or '').lower() != value['value'].lower():
+                if ((now.get('manager') or {}).get('id') or '').lower() != value['value'].lower():
                     return False
             elif not same(now.get(key), value, case_sensitive=FIELDS_BY_GRAPH[key].case_sensitive):
                 return False
@@ -566,7 +575,7 @@ def _predict_user(user, edit, clear, new_upn, enabled, licence_adds, licence_rem
             for name, item in value.items():
                 predicted[name] = item['value']
         elif key == 'setManager':
-            predicted['manager'] = {'userPrincipalName': value['value']}
+            predicted['manager'] = {'id': value['value'], 'userPrincipalName': value['label']}
         elif key != 'MustChangePass':
             predicted[key] = value
     for name in clear:

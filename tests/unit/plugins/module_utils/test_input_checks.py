@@ -97,3 +97,8 @@ def test_parallel_zero_is_an_error_not_the_default():
 def test_a_roster_has_a_bound():
     users = [{'user_principal_name': 'u%d@contoso.com' % n} for n in range(1001)]
     refused(ensure_users, dict(tenant=TENANT, users=users, parallel=8), r'users has 1001 entries; at most 1000')
+
+
+def test_a_guest_cannot_be_given_a_manager_through_cipp():
+    guest = user(user_principal_name='ann_example.com#EXT#@contoso.onmicrosoft.com', manager='boss@contoso.com')
+    refused(ensure_user, guest, r"manager cannot be set for a guest .* '#' of #EXT# cuts it off")

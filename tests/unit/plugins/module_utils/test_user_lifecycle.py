@@ -209,7 +209,8 @@ def test_create_sends_one_add_user_with_licences_groups_and_manager():
     assert body['licenses'] == [{'value': SPB, 'label': 'SPB'}]
     assert body['AddToGroups'][0]['value'] == SALES
     assert body['MustChangePass'] is True
-    assert body['setManager'] == {'value': 'cfo@contoso.com'}
+    # The manager by object id: Set-CIPPManager pastes it into a Graph URL (a guest's '#' would cut a UPN there).
+    assert body['setManager'] == {'value': CFO['id'], 'label': 'cfo@contoso.com'}
     assert result['password'] == 'Gen3rated!Pw'
     assert result['_returned_secrets'] == ['password']
 
