@@ -101,7 +101,7 @@ def summarise(report, user, domains, mailbox=None, now=None):
                               sum((email_addresses(rule.get(key)) for key in ('ForwardTo', 'RedirectTo', 'ForwardAsAttachmentTo')), []), domains)})
     forwarding = None
     if mailbox:
-        smtp = str(mailbox.get('ForwardingSmtpAddress') or mailbox.get('ForwardingAddress') or '').replace('smtp:', '').replace('SMTP:', '')
+        smtp = exchange.forwarding_target(mailbox)
         if smtp:
             forwarding = {'address': smtp, 'external': bool(outside(email_addresses(smtp), domains)),
                           'keep_copy': mailbox.get('ForwardAndDeliver')}
@@ -119,6 +119,12 @@ def summarise(report, user, domains, mailbox=None, now=None):
         'changed_passwords': [row.get('userPrincipalName') or row.get('displayName') for row in report.get('ChangedPasswords') or []],
         'extract_result': report.get('ExtractResult'),
         'extracted_at': report.get('ExtractedAt'),
+        # Push-BECRun.ps1 turns every section it could not read into an empty list; only a successful audit-log
+        # extraction makes empty sections mean "nothing found".
+        'complete': str(report.get('ExtractResult') or '').lower().startswith('successfully'),
+        'limitations': [] if str(report.get('ExtractResult') or '').lower().startswith('successfully') else [
+            'CIPP could not search the audit log (%s): new inbox rules, permission changes, sign-ins and sent mail from it '
+            'may be missing, so empty sections do not mean nothing happened.' % (report.get('ExtractResult') or 'no result given')],
         'compromise_indicators': len(rules) + (1 if forwarding and forwarding['external'] else 0),
     }
 

@@ -104,6 +104,44 @@ summary:
       type: list
       elements: str
       returned: always
+    mfa_methods:
+      description: Number of MFA methods in CIPP's report.
+      type: int
+      returned: always
+    sign_in_ips:
+      description: IP addresses of the user's suspect mailbox sign-ins in the report.
+      type: list
+      elements: str
+      returned: always
+    new_users:
+      description: User principal names of users created in the tenant recently.
+      type: list
+      elements: str
+      returned: always
+    changed_passwords:
+      description: Users whose password was changed recently.
+      type: list
+      elements: str
+      returned: always
+    extract_result:
+      description: CIPP's word on the audit-log search (C(ExtractResult)).
+      type: str
+      returned: always
+    extracted_at:
+      description: When CIPP ran the check (C(ExtractedAt)).
+      type: str
+      returned: always
+    complete:
+      description:
+        - Whether CIPP could search the audit log. CIPP turns every section it could not read into an empty list, so
+          when this is false an empty section does not mean nothing happened.
+      type: bool
+      returned: always
+    limitations:
+      description: What the report may be missing and why (empty when RV(summary.complete) is true).
+      type: list
+      elements: str
+      returned: always
     compromise_indicators:
       description: Number of suspicious rules plus 1 for external mailbox forwarding.
       type: int
