@@ -180,7 +180,7 @@ def membership_row(group):
     calculated, label = GROUP_LABELS[group_kind(group)]
     return {'id': group['id'], 'DisplayName': group['displayName'], 'MailEnabled': group['mailEnabled'], 'Mail': group.get('mail'),
             'SecurityGroup': group['securityEnabled'], 'GroupTypes': ','.join(group.get('groupTypes') or []),
-            'OnPremisesSync': bool(group.get('onPremisesSyncEnabled')), 'IsAssignableToRole': bool(group.get('isAssignableToRole')),
+            'OnPremisesSync': group.get('onPremisesSyncEnabled'), 'IsAssignableToRole': group.get('isAssignableToRole'),
             'calculatedGroupType': calculated, 'groupType': label}
 
 
@@ -454,28 +454,71 @@ def list_tenants(req):
 
 @endpoint('ListDomains', 'Tenant.Administration.Read')
 def list_domains(req):
+    """Invoke-ListDomains: GET beta/domains | Select-Object id, isdefault, isinitial | Sort-Object isdefault -Descending.
+    Unverified domains are listed too, and nothing says which they are (CONTRACT 0.1 C16); a tenant CIPP does not
+    manage gives [] (the helper only Write-Errors, C9)."""
     with req.state.lock:
-        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
+        tenant = req.state.resolve_tenant(req.q('tenantFilter') or DEFAULT_AUTH_TENANT_ID)
         if tenant is None:
-            return Response.text(not_managed(req.q('tenantFilter')), 500)
-        return Response.json(copy.deepcopy(tenant.domains))
+            return Response.json([])
+        rows = [{'id': d['id'], 'isDefault': d['isDefault'], 'isInitial': d['isInitial']} for d in tenant.domains]
+        return Response.json(sorted(rows, key=lambda row: not row['isDefault']))  # a stable sort, as Sort-Object is
 
 
-def licence_row(tenant, sku):
-    holders = [u for u in tenant.users.values() if any(lic['skuId'] == sku['skuId'] for lic in u['assignedLicenses'])]
+# Config/ExcludeSkuList.JSON (CIPP-API 10.8.2): seeded into the ExcludedLicenses table on first use. No default row has
+# ShowInLicenseDropdown, so `IncludeExcluded=true` shows none of them either (Get-CIPPLicenseOverview).
+EXCLUDED_SKUS = frozenset((
+    '90d8b3f8-712e-4f7b-aa1e-62e7ae6cbe96', 'f30db892-07e9-47e9-837c-80727f46fd3d', '16ddbbfc-09ea-4de2-b1d7-312db6112d70',
+    'a403ebcc-fae0-4ca2-8c8c-7a907fd6c235', '61e6bd70-fbdb-4deb-82ea-912842f39431', 'bc946dac-7877-4271-b2f7-99d2db13cd2c',
+    '338148b6-1b11-4102-afb9-f92b6cdc0f8d', 'fcecd1f9-a91e-488d-a918-a96cdb6ce2b0', 'dcb1a3ae-b33f-4487-846a-a640262fadf4',
+    '74fbf1bb-47c6-4796-9623-77dc7371723b', '606b54a9-78d8-4298-ad8b-df6ef4481c80', '1f2f344a-700d-42c9-9427-5cea1d5d7ba6',
+    '6470687e-a428-4b7a-bef2-8a291ad947c9', '710779e8-3d4a-4c88-adb9-386c958d1fdf', '8c4ce438-32a7-4ac5-91a6-e22ae08d9c8b',
+    '093e8d14-a334-43d9-93e3-30589a8b47d0', '5b631642-bd26-49fe-bd20-1daaa972ef80', '6a4a1628-9b9a-424d-bed5-4118f0ede3fd',
+    '6ec92958-3cc1-49db-95bd-bc6b3798df71', '3f9f06f5-3c31-472c-985f-62d9c10ec167', '9c7bff7a-3715-4da7-88d3-07f57f8d0fb6',
+    '8f0c5670-4e56-4892-b06d-91c085d7004f', '87bbbc60-4754-4998-8c88-227dca264858', 'e5788282-6381-469f-84f0-3d7d4021d34d',
+    '99049c9c-6011-4908-bf17-15f496e6519d', '47794cd0-f0e5-45c5-9033-2eb6b5fc84e0'))
+TERM_NAMES = {'Annual': 'Yearly', 'Monthly': 'Monthly'}
+
+
+def pretty_sku_name(sku_id, part_number):
+    """The admin portal's / Microsoft's licensing CSV's product name (Config/ConversionTable.csv), else the part number."""
+    known = SKU_BY_ID.get(sku_id)
+    return known[2] if known else part_number
+
+
+def _group_type_label(group):
+    if 'Unified' in (group.get('groupTypes') or []):
+        return 'Microsoft 365'
+    if group.get('mailEnabled') and group.get('securityEnabled'):
+        return 'Mail-Enabled Security'
+    if group.get('securityEnabled'):
+        return 'Security'
+    return 'Distribution List' if group.get('mailEnabled') else None
+
+
+def licence_row(tenant, tenant_filter, sku, now):
+    """One Get-CIPPLicenseOverview row. `License` AND `skuPartNumber` are the product name (not Graph's part number:
+    CONTRACT 0.1 C2); counts come from Graph's consumedUnits/prepaidUnits."""
+    used = consumed(tenant, sku['skuId'])
     total = sku['prepaidUnits']['enabled']
-    groups = [g['displayName'] for g in tenant.groups.values() if sku['skuId'] in (g.get('_assignedLicenses') or [])]
-    plans = [{'servicePlanId': plan_id, 'servicePlanName': name, 'provisioningStatus': 'Success', 'appliesTo': 'User',
-              'servicePlanType': service} for plan_id, name, service in _sku_plans(sku['skuId'])]
+    holders = sorted((u for u in tenant.users.values() if any(lic['skuId'] == sku['skuId'] for lic in u['assignedLicenses'])),
+                     key=lambda u: str(u.get('displayName') or '').lower())
+    groups = sorted((g for g in tenant.groups.values() if sku['skuId'] in (g.get('_assignedLicenses') or [])),
+                    key=lambda g: g['displayName'].lower())
+    name = pretty_sku_name(sku['skuId'], sku['skuPartNumber'])
+    created = now - 200 * 86400
+    renews = now + 120 * 86400
     return {
-        'Tenant': tenant.default_domain, 'License': sku['displayName'], 'skuId': sku['skuId'], 'skuPartNumber': sku['skuPartNumber'],
-        'CountUsed': str(len(holders)), 'CountAvailable': total - len(holders), 'TotalLicenses': str(total),
-        'availableUnits': total - len(holders), 'AssignedGroups': groups or None,
-        'AssignedUsers': [{'displayName': u['displayName'], 'id': u['id'], 'userPrincipalName': u['userPrincipalName']} for u in holders],
-        'ServicePlans': plans,
-        'TermInfo': {'CSPSubscriptionId': sku['_subscriptionId'], 'DaysUntilRenew': 120, 'IsTrial': False,
-                     'NextLifecycle': iso(1893456000), 'OCPSubscriptionId': sku['_subscriptionId'], 'Status': 'Enabled',
-                     'SubscriptionId': sku['_subscriptionId'], 'Term': sku['_term'], 'TotalLicenses': total},
+        'Tenant': tenant_filter, 'License': name, 'CountUsed': str(used), 'CountAvailable': total - used, 'TotalLicenses': str(total),
+        'skuId': sku['skuId'], 'skuPartNumber': name, 'availableUnits': total - used,
+        'TermInfo': [{'Status': 'Enabled', 'Term': TERM_NAMES.get(sku['_term'], 'Term unknown or non-NCE license'), 'TotalLicenses': total,
+                      'DaysUntilRenew': 120, 'NextLifecycle': iso(renews), 'CreatedDateTime': iso(created), 'IsTrial': False,
+                      'SubscriptionId': sku['_subscriptionId'], 'CSPSubscriptionId': sku['_subscriptionId'],
+                      'OCPSubscriptionId': sku['_subscriptionId']}],
+        'AssignedUsers': [{'displayName': u['displayName'], 'userPrincipalName': u['userPrincipalName'], 'id': u['id']} for u in holders] or None,
+        'AssignedGroups': [{'displayName': g['displayName'], 'calculatedGroupType': _group_type_label(g), 'id': g['id'],
+                            'onPremisesSyncEnabled': bool(g.get('onPremisesSyncEnabled'))} for g in groups] or None,
+        'ServicePlans': subscribed_sku(tenant, sku)['servicePlans'],
     }
 
 
@@ -485,11 +528,16 @@ def _sku_plans(sku_id):
 
 @endpoint('ListLicenses', 'Tenant.Directory.Read')
 def list_licenses(req):
+    """Invoke-ListLicenses -> Get-CIPPLicenseOverview: SKUs on CIPP's exclusion list are never listed (C3), sorted by
+    License; a tenant CIPP does not manage gives [] (C9)."""
+    tenant_filter = req.q('tenantFilter')
     with req.state.lock:
-        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
+        tenant = req.state.resolve_tenant(tenant_filter or DEFAULT_AUTH_TENANT_ID)
         if tenant is None:
-            return Response.text(not_managed(req.q('tenantFilter')), 500)
-        return Response.json([licence_row(tenant, sku) for sku in tenant.skus.values()])
+            return Response.json([])
+        rows = [licence_row(tenant, tenant_filter, sku, req.state.now()) for sku in tenant.skus.values()
+                if sku['skuId'] not in EXCLUDED_SKUS]
+        return Response.json(sorted(rows, key=lambda row: row['License'].lower()))
 
 
 @endpoint('ListUserCounts', 'Identity.User.Read')
@@ -534,25 +582,31 @@ def logon_details(tenant, user, now):
 
 @endpoint('ListUsers', 'Identity.User.Read')
 def list_users(req):
+    """Invoke-ListUsers: GET beta/users/{UserID}?$top=999&$filter={graphFilter}&... with both values pasted into the URL
+    unencoded. A `#` (a guest's `#EXT#`) cuts the URL there: `UserID=x#EXT#@t` asks Graph for users/x (404, a 500 here),
+    a graphFilter with `#` reaches Graph cut short (CONTRACT 0.1 C5). A tenant CIPP does not manage gives [] (C9)."""
     tenant_filter = req.q('tenantFilter')
     if str(tenant_filter or '').lower() == 'alltenants':
         return Response.json([{'Message': 'This function has been deprecated for all users, please use ListGraphRequest instead'}])
     with req.state.lock:
-        tenant = req.state.resolve_tenant(tenant_filter)
+        tenant = req.state.resolve_tenant(tenant_filter or DEFAULT_AUTH_TENANT_ID)
         if tenant is None:
-            return Response.text(not_managed(tenant_filter), 500)
+            return Response.json([])
         user_id = req.q('UserID')
         if user_id:
-            user = tenant.find_user(user_id)
+            user = url_user(tenant, user_id, req.state)
             if user is None:
-                return Response.text(GRAPH_NOT_FOUND % user_id, 500)
+                return Response.text(GRAPH_NOT_FOUND % unencoded_path_segment(user_id), 500)
             row = user_view(tenant, user, USERID_SELECT)
             if str(req.q('IncludeLogonDetails') or '').lower() == 'true':
                 row.update(logon_details(tenant, user, req.state.now()))
             return Response.json([row])
-        users = list(tenant.users.values())
+        users = list(consistency.visible_users(req.state, tenant).values())
+        graph_filter_text = req.q('graphFilter')
+        if graph_filter_text and '#' in str(graph_filter_text):
+            graph_filter_text = str(graph_filter_text).split('#', 1)[0]
         try:
-            kept = set(row['id'] for row in graph_filter([public(u) for u in users], req.q('graphFilter')))
+            kept = set(row['id'] for row in graph_filter([public(u) for u in users], graph_filter_text))
         except FilterError as exc:
             return Response.text(str(exc), 500)
         return Response.json([user_view(tenant, u) for u in users if u['id'] in kept])
@@ -900,22 +954,25 @@ def _tag(rows, tenant_filter):
 
 @endpoint('ListUserGroups', 'Identity.User.Read')
 def list_user_groups(req):
+    """Invoke-ListUserGroups: beta/users/{userId}/memberOf/$/microsoft.graph.group?$select=...&$orderby=displayName asc
+    with -noPagination: Graph's first page only (100), however many groups the user is in (CONTRACT 0.1 C13). The
+    userId is pasted unencoded (C5); a tenant CIPP does not manage gives [] (C9)."""
     with req.state.lock:
-        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
+        tenant = req.state.resolve_tenant(req.q('tenantFilter') or DEFAULT_AUTH_TENANT_ID)
         if tenant is None:
-            return Response.text(not_managed(req.q('tenantFilter')), 500)
-        user = tenant.find_user(req.q('userId'))
+            return Response.json([])
+        user = url_user(tenant, req.q('userId'))
         if user is None:
-            return Response.text(GRAPH_NOT_FOUND % text(req.q('userId')), 500)
+            return Response.text(GRAPH_NOT_FOUND % text(unencoded_path_segment(req.q('userId'))), 500)
         groups = sorted((g for g in tenant.groups.values() if user['id'] in g['_members']), key=lambda g: g['displayName'].lower())
-        return Response.json([membership_row(group) for group in groups[:100]])  # noPagination: Graph's first page only
+        return Response.json([membership_row(group) for group in groups[:GRAPH_PAGE_DEFAULT]])
 
 
 @endpoint('ListUserDevices', 'Identity.User.Read')
 def list_user_devices(req):
     with req.state.lock:
         tenant = req.state.resolve_tenant(req.q('tenantFilter'))
-        user = tenant.find_user(req.q('UserID')) if tenant else None
+        user = url_user(tenant, req.q('UserID')) if tenant else None
         return Response.json(copy.deepcopy(tenant.devices.get(user['id'], [])) if user else [])  # errors are swallowed: []
 
 
