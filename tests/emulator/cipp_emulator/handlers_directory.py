@@ -1310,6 +1310,8 @@ def _create_user(state, tenant, body):
     user = new_user(tenant, upn, body.get('displayName'), body.get('givenName'), body.get('surname'), created=created, **fields)
     user['_password'] = str(password)
     user['_forceChangePassword'] = ps_bool(body.get('MustChangePass'))
+    user['_exoVisibleAt'] = state.now() + EXO_REPLICATION_SECONDS
+    consistency.note_write(state, tenant, user['id'], None)
     return user, str(password)
 
 
@@ -1326,14 +1328,90 @@ def _add_user_steps(state, tenant, body, user):
         copy_lines, copied = copy_groups(tenant, label_value(body.get('copyFrom')), user)
         lines.extend(copy_lines)
     for ref in body.get('AddToGroups') or []:
-        group = find_group(tenant, ref)
-        name = (ref.get('label') if isinstance(ref, dict) else None) or (group['displayName'] if group else label_value(ref))
-        error = GRAPH_NOT_FOUND % label_value(ref) if group is None else add_member(tenant, group, user)
-        lines.append('Successfully added user %s to group %s.' % (upn, name) if error is None else
-                     'Failed to add user %s to group %s: %s' % (upn, name, error))
+        lines.append(_add_to_group_step(state, tenant, ref if isinstance(ref, dict) else CIDict({'value': ref}), user))
     if isinstance(body.get('setManager'), dict) and label_value(body.get('setManager')):
         lines.append(set_manager(tenant, user, label_value(body.get('setManager')), upn))
     return lines, copied
+
+
+EXO_GROUP_TYPES = ('distribution list', 'mail-enabled security')
+EXO_REPLICATION_SECONDS = 300  # how long a new user stays unknown to Exchange Online (its recipient is not there yet)
+
+
+def resolved_group_type(group, caller_type):
+    """Add-CIPPGroupMember: what Graph says the group is wins; the caller's addedFields.groupType only when Graph
+    could not answer (an unknown group)."""
+    if group is None:
+        return caller_type
+    if 'Unified' in (group.get('groupTypes') or []):
+        return 'Microsoft 365'
+    if group.get('mailEnabled') and group.get('securityEnabled'):
+        return 'Mail-Enabled Security'
+    return 'Distribution list' if group.get('mailEnabled') else 'Security'
+
+
+def add_group_member(state, tenant, group_id, member_upn, caller_type=None):
+    """Add-CIPPGroupMember for one member: its result text, or GraphError with the text it throws."""
+    group = tenant.groups.get(str(group_id or '').lower())
+    name = group['displayName'] if group else text(group_id)
+    user = tenant.find_user(member_upn)
+    kind = str(resolved_group_type(group, caller_type) or '')
+    if kind.lower() in EXO_GROUP_TYPES:
+        # Add-DistributionGroupMember: EXO must know the member as a recipient, which a just-created user is not yet.
+        if user is None or state.now() < (user.get('_exoVisibleAt') or 0):
+            error = 'Couldn\'t find object "%s". Please make sure that it was spelled correctly or specify a different object.' % member_upn
+        elif group is None:
+            error = ("The operation couldn't be performed because object '%s' couldn't be found on "
+                     "'AM6PR04A010DC001.EURPR04A010.PROD.OUTLOOK.COM'." % group_id)
+        else:
+            error = add_member(tenant, group, user)
+    elif user is None:
+        error = GRAPH_NOT_FOUND % member_upn
+    elif group is None:
+        error = GRAPH_NOT_FOUND % group_id
+    else:
+        error = add_member(tenant, group, user)
+    shown = user['userPrincipalName'] if user else member_upn
+    if error is None:
+        return 'Successfully added user %s to group %s.' % (shown, name)
+    raise GraphError('Failed to add user %s to group %s - Failed to add %s (%s).' % (shown, name, shown, error))
+
+
+def _add_to_group_step(state, tenant, ref, user):
+    """New-CIPPUserTask's AddToGroups item. A failure for a distribution list, a mail-enabled security group or an
+    untyped group (`addedFields.groupType` missing) becomes a retry task 15 minutes later (Exchange replication delay,
+    CONTRACT 0.1 C12); any other failure is reported as it is."""
+    upn = user['userPrincipalName']
+    caller_type = (ref.get('addedFields') or {}).get('groupType') if isinstance(ref.get('addedFields'), dict) else None
+    try:
+        return add_group_member(state, tenant, label_value(ref), upn, caller_type)
+    except GraphError as exc:
+        if not caller_type or str(caller_type).lower() in EXO_GROUP_TYPES:
+            from . import handlers_scheduler  # pylint: disable=import-outside-toplevel
+            handlers_scheduler.add_scheduled_task(state, {
+                'TenantFilter': tenant.default_domain, 'Name': 'Retry Add Group Member: %s -> %s' % (upn, text(ref.get('label'))),
+                'Command': {'value': 'Add-CIPPGroupMember'},
+                'Parameters': {'GroupType': caller_type, 'GroupId': label_value(ref), 'Member': [upn],
+                               'TenantFilter': tenant.default_domain, 'APIName': 'Add Group Member (Retry)'},
+                'ScheduledTime': int(state.now()) + 900, 'PostExecution': {'Webhook': False, 'Email': False, 'PSA': False}},
+                hidden=False, disallow_duplicate_name=True)
+            return ('Could not add %s to %s yet (Exchange replication delay). A retry has been scheduled in 15 minutes.'
+                    % (upn, text(ref.get('label'))))
+        return 'Failed to add to group %s: %s' % (text(ref.get('label')), exc)
+
+
+def run_add_group_member(state, tenant_filter, params):
+    """The scheduler's Add-CIPPGroupMember (the retry New-CIPPUserTask schedules)."""
+    from .handlers_exchange import CippError  # pylint: disable=import-outside-toplevel
+    tenant = state.resolve_tenant(params.get('TenantFilter') or tenant_filter)
+    members = params.get('Member') or []
+    if tenant is None:
+        return ''
+    try:
+        return ' '.join(add_group_member(state, tenant, params.get('GroupId'), member, params.get('GroupType'))
+                        for member in (members if isinstance(members, list) else [members]))
+    except GraphError as exc:
+        raise CippError(str(exc)) from None
 
 
 def _add_aliases(tenant, user, body):
@@ -1358,18 +1436,31 @@ def add_user_core(state, tenant, body):
         return 500, {'Results': ['Failed to create user. Error:%s' % exc]}
     upn = user['userPrincipalName']
     lines, copied = _add_user_steps(state, tenant, body, user)
+    copied = copied or {}
     response = {'Results': ['Created New User.', {'resultText': 'Username: %s' % upn, 'copyField': upn, 'state': 'success'},
                             {'resultText': 'Password: %s' % password, 'copyField': password, 'state': 'success'}] + lines,
-                'CopyFrom': copied,
-                'User': {'id': user['id'], 'userPrincipalName': upn, 'displayName': user['displayName'], 'accountEnabled': True,
-                         'mail': user['mail'], 'mailNickname': user['mailNickname'], 'createdDateTime': user['createdDateTime']}}
+                'CopyFrom': {'Success': copied.get('Success'), 'Error': copied.get('Error'), 'Skipped': copied.get('Skipped')},
+                'User': graph_user(tenant, user)}  # the POST /users answer: the new user object
     return 200, response
+
+
+def add_user_unmanaged(body):
+    """AddUser for a tenant CIPP does not manage: New-GraphPOSTRequest only Write-Errors on that deny path, so
+    New-CIPPUser reports `Created New User.` with the UPN and password it made up, and nothing exists (CONTRACT 0.1
+    C9). The licence step adds Set-CIPPUserLicense's empty answer (null); each group step an empty text."""
+    upn = '%s@%s' % (text(body.get('username')), text(body.get('Domain') or _primary_domain(body)))
+    password = text(body.get('password')) or generated_password()
+    lines = [None] if _sku_values(body.get('licenses')) else []
+    lines += ['' for _ref in body.get('AddToGroups') or []]
+    return {'Results': ['Created New User.', {'resultText': 'Username: %s' % upn, 'copyField': upn, 'state': 'success'},
+                        {'resultText': 'Password: %s' % password, 'copyField': password, 'state': 'success'}] + lines,
+            'CopyFrom': {'Success': None, 'Error': None, 'Skipped': None}, 'User': None}
 
 
 @endpoint('AddUser', 'Identity.User.ReadWrite', write=True)
 def add_user(req):
     body = body_dict(req)
-    if is_blank(label_value(body.get('tenantFilter'))):
+    if not body.get('tenantFilter'):  # `!$UserObj.tenantFilter`: a string of spaces passes (and is an unknown tenant)
         return Response.json({'Results': {'resultText': 'tenantFilter is required to create a user.', 'state': 'error'}}, 400)
     with req.state.lock:
         scheduled = body.get('Scheduled')
@@ -1379,7 +1470,7 @@ def add_user(req):
             return results(['Successfully created scheduled task to create user %s' % text(body.get('displayName'))])
         tenant = req.state.resolve_tenant(label_value(body.get('tenantFilter')))
         if tenant is None:
-            return results(['Failed to create user. Error:%s' % not_managed(body.get('tenantFilter'))], 500)
+            return Response.json(add_user_unmanaged(body))
         status, response = add_user_core(req.state, tenant, body)
         return Response.json(response, status)
 
@@ -1513,7 +1604,9 @@ def _edit_groups(tenant, user, body):
 def edit_user_core(state, tenant, body):
     """Set-CIPPUser: the result lines, in CIPP's order (the call answers 200 whatever they say)."""
     user_ref = text(body.get('id')).strip()
-    user = tenant.find_user(user_ref)
+    user = url_user(tenant, user_ref)  # PATCH users/$($UserObj.id): a `#` cuts the URL (C5)
+    if user is None and '#' in user_ref:
+        user_ref = unencoded_path_segment(user_ref)
     upn = '%s@%s' % (text(body.get('username')), text(body.get('Domain') or label_value(body.get('primDomain'))))
     if user is None:
         return _edit_missing_user(body, user_ref)
@@ -1561,7 +1654,11 @@ def edit_user(req):
             return results(['Successfully created scheduled task to edit user %s' % text(body.get('displayName'))])
         tenant = req.state.resolve_tenant(label_value(body.get('tenantFilter')))
         if tenant is None:
-            return results(['Failed to edit user. %s' % not_managed(body.get('tenantFilter'))])
+            # Set-CIPPUser's PATCH goes nowhere and nothing throws (C9): CIPP reports the edit as done.
+            lines = ['Success. The user has been edited.']
+            if not is_blank(body.get('password')):
+                lines.append('Success. The password has been set to %s' % body.get('password'))
+            return results(lines)
         return results(edit_user_core(req.state, tenant, body))
 
 
@@ -1590,11 +1687,11 @@ def exec_disable_user(req):
     enable = convert_to_bool(req.qb('Enable'))  # missing means false: disable (quirk 9); outside the try, so a bad value is a 500 text
     with req.state.lock:
         tenant = req.state.resolve_tenant(label_value(req.qb('tenantFilter')))
-        if tenant is None:
-            return results('Failed to set sign-in state for %s. Error: %s' % (text(ident), not_managed(req.qb('tenantFilter'))), 500)
-        user = tenant.find_user(ident)
+        if tenant is None:  # Set-CIPPSignInState's GET and PATCH go nowhere and nothing throws (C9)
+            return results('Successfully set account enabled state to %s for %s' % (ps_bool_text(enable), text(ident)))
+        user = url_user(tenant, ident)  # users/$UserID, unencoded (C5)
         if user is None:
-            return results('Failed to set sign-in state for %s. Error: %s' % (text(ident), GRAPH_NOT_FOUND % text(ident)), 500)
+            return results('Failed to set sign-in state for %s. Error: %s' % (text(ident), GRAPH_NOT_FOUND % text(unencoded_path_segment(ident))), 500)
         user['accountEnabled'] = enable  # the PATCH goes through even for synced users; the warning comes after it
         if user.get('onPremisesSyncEnabled'):
             return results('Failed to set sign-in state for %s. Error: WARNING: User %s is AD Sync enabled. Please enable/disable in the '
@@ -1610,9 +1707,11 @@ def remove_user(req):
     suffix = " and Username: '%s'" % upn if upn else ''
     with req.state.lock:
         tenant = req.state.resolve_tenant(label_value(req.qb('tenantFilter')))
-        user = tenant.find_user(ident) if tenant else None
+        if tenant is None:  # the DELETE goes nowhere and nothing throws (C9)
+            return results("Successfully deleted user with ID: '%s'%s" % (ident, suffix))
+        user = url_user(tenant, ident)  # users/$UserID, unencoded (C5)
         if user is None:
-            reason = GRAPH_NOT_FOUND % ident if tenant else not_managed(req.qb('tenantFilter'))
+            reason = GRAPH_NOT_FOUND % unencoded_path_segment(ident)
             return results("Failed to delete user with ID: '%s'. Error: %s%s" % (ident, reason, suffix), 500)
         soft_delete(req.state, tenant, user)
         return results("Successfully deleted user with ID: '%s'%s" % (ident, suffix))
