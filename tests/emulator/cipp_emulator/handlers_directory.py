@@ -50,6 +50,7 @@ USERID_SELECT = (
     'showInAddressList', 'state', 'streetAddress', 'surname', 'usageLocation', 'userPrincipalName', 'userType')
 GROUP_LABELS = {'m365': ('m365', 'Microsoft 365'), 'mailsecurity': ('security', 'Mail-Enabled Security'),
                 'security': ('generic', 'Security'), 'distribution': ('distributionList', 'Distribution List')}
+GUID_TEXT = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 GRAPH_PAGE_DEFAULT = 100  # Graph's page size for directory objects when no $top is given
 BUILT_IN_ROLES = ('readonly', 'editor', 'admin', 'superadmin')
 
@@ -1160,17 +1161,32 @@ def assign_licences(state, tenant, user, add, remove, upn):
 
     Graph refuses an unknown SKU, a SKU without a free seat, or any licence for a user without a usage location;
     CIPP answers the last one by setting its default usage location and trying again."""
-    current = [lic['skuId'] for lic in user['assignedLicenses']]
-    wanted = [sku for sku in current if sku not in remove] + [sku for sku in add if sku not in current]
-    failure = _licence_failure(tenant, [sku for sku in add if sku not in current])
+    failure, retried = licence_change(state, tenant, user, add, remove)
     if failure:
         return 'Failed to assign licenses for user %s: %s' % (upn, failure)
-    template = LICENCE_OK
+    return (LICENCE_OK_AFTER_LOCATION if retried else LICENCE_OK) % upn
+
+
+def licence_change(state, tenant, user, add, remove):
+    """POST users/{id}/assignLicense (and CIPP's usage-location retry): (Graph error or None, retried after setting the
+    usage location). assignLicense changes direct assignments only; a SKU the user has through a group cannot be
+    removed this way."""
+    direct = list(user.get('_directLicenses') if user.get('_directLicenses') is not None else
+                  [lic['skuId'] for lic in user['assignedLicenses']])
+    inherited = set(sku for sku, _group in user.get('_groupLicenses') or [])
+    for sku in remove:
+        if sku not in direct and sku in inherited:
+            return 'User license is inherited from a group membership and it cannot be removed directly from the user.', False
+    failure = _licence_failure(tenant, [sku for sku in add if sku not in direct and sku not in inherited])
+    if failure:
+        return failure, False
+    retried = False
     if add and not user.get('usageLocation'):
         user['usageLocation'] = DEFAULT_USAGE_LOCATION
-        template = LICENCE_OK_AFTER_LOCATION
+        retried = True
+    wanted = [sku for sku in direct if sku not in remove] + [sku for sku in add if sku not in direct]
     set_licenses(user, wanted, iso(state.now()))
-    return template % upn
+    return None, retried
 
 
 def _licence_failure(tenant, new_skus):
@@ -1859,39 +1875,125 @@ def edit_group(req):
 
 # ------------------------------------------------------------------------------------------------ ExecBulkLicense
 
-def _bulk_licence_user(state, tenant, item, user):
-    current = [lic['skuId'] for lic in user['assignedLicenses']]
-    operation = text(item.get('LicenseOperation') or 'Add').lower()
-    adds = _sku_values(item.get('Licenses')) if operation in ('add', 'replace') else []
-    if operation == 'remove':
-        removes = current if ps_bool(item.get('RemoveAllLicenses')) else _sku_values(item.get('LicensesToRemove'))
-    elif operation == 'replace':
-        removes = current if ps_bool(item.get('ReplaceAllLicenses')) else _sku_values(item.get('LicensesToReplace'))
-    else:
-        removes = []
-    removes = [sku for sku in removes if sku in current and sku not in adds]  # only what the user has (CONTRACT 5.28)
-    adds = [sku for sku in adds if sku not in current]
-    if not adds and not removes:
-        return 'No license changes needed for user %s' % user['userPrincipalName']
-    return assign_licences(state, tenant, user, adds, removes, user['userPrincipalName'])
+def _ps_group_name(value):
+    """Group-Object -Property tenantFilter: the group's Name is the value as a string."""
+    if isinstance(value, dict):
+        return '@{%s}' % '; '.join('%s=%s' % (k, text(v)) for k, v in value.items())
+    return text(value)
+
+
+def _values(items):
+    """`$x | ForEach-Object { $_.value }`: one entry per item, null for an item without .value (a bare string)."""
+    if items is None:
+        return []
+    return [item.get('value') if isinstance(item, dict) else None for item in (items if isinstance(items, list) else [items])]
+
+
+def _first_user_id(item):
+    ids = item.get('userIds')
+    ids = ids if isinstance(ids, list) else [ids]
+    ids = [text(i) for i in ids if not is_blank(i)]
+    return ids[0] if ids else None
+
+
+class _BulkLicenceFailure(Exception):
+    """A throw that ends Invoke-ExecBulkLicense in its outer catch (HTTP 400)."""
+
+
+def _bulk_licence_tenant(state, tenant_filter, requests, scope):
+    """One tenant group of Invoke-ExecBulkLicense; `scope` keeps $AddLicenses/$RemoveLicenses across items as
+    PowerShell's function scope does (an item with an unknown LicenseOperation reuses the previous item's lists)."""
+    lines = []
+    tenant = state.resolve_tenant(tenant_filter)
+    user_ids = []
+    for item in requests:
+        ids = item.get('userIds')
+        for value in ids if isinstance(ids, list) else [ids]:
+            if not is_blank(value) and text(value) not in user_ids:
+                user_ids.append(text(value))
+    lookup = {}
+    if tenant is not None:  # the deny path of New-GraphBulkRequest only Write-Errors: no users come back (C9)
+        for start in range(0, len(user_ids), 15):
+            chunk = user_ids[start:start + 15]
+            bad = next((i for i in chunk if not GUID_TEXT.match(i)), None)
+            if bad is not None:  # `id eq 'x'` with a value that is not an object id
+                raise _BulkLicenceFailure('Failed to fetch users for chunk UserLookup%d: Invalid object identifier \'%s\'.' % (start, bad))
+            for user_id in chunk:
+                user = tenant.users.get(user_id.lower())
+                if user is not None:
+                    lookup[user_id.lower()] = user
+    pending = []
+    for item in requests:
+        user_id = _first_user_id(item)
+        if user_id is None:
+            lines.append('No valid user ID found in request for tenant %s' % tenant_filter)
+            continue
+        user = lookup.get(user_id.lower())
+        if user is None:
+            lines.append('User %s not found in tenant %s' % (user_id, tenant_filter))
+            continue
+        held = [lic['skuId'] for lic in user['assignedLicenses']]
+        operation = text(item.get('LicenseOperation')).lower()
+        replace_all = ps_bool(item.get('ReplaceAllLicenses'))
+        if operation == 'add':
+            scope['add'], scope['remove'] = _values(item.get('Licenses')), []
+        elif operation == 'remove':
+            scope['add'] = []
+            scope['remove'] = held if ps_bool(item.get('RemoveAllLicenses')) else [
+                sku for sku in _values(item.get('LicensesToRemove')) if sku in held]
+        elif operation == 'replace':
+            # Only what the user holds is removed (Invoke-ExecBulkLicense.ps1, the Replace branch).
+            scope['add'] = _values(item.get('Licenses'))
+            scope['remove'] = held if replace_all else [sku for sku in _values(item.get('LicensesToReplace')) if sku in held]
+        if scope['add'] or scope['remove']:
+            pending.append({'id': user['id'], 'user': user, 'add': [s for s in scope['add'] if not is_blank(s)],
+                            'remove': [s for s in scope['remove'] if not is_blank(s)],
+                            'replace_all': operation == 'replace' and replace_all})
+        else:
+            lines.append('No license changes needed for user %s' % user['userPrincipalName'])
+    if pending:
+        try:
+            lines.extend(_set_user_licences_bulk(state, tenant, pending))
+        except GraphError as exc:
+            lines.append('Failed to process bulk license operation for tenant %s. Error: %s' % (tenant_filter, exc))
+    return lines
+
+
+def _set_user_licences_bulk(state, tenant, pending):
+    """Set-CIPPUserLicense -LicenseRequests: every request is one sub-request of ONE Graph $batch, its id the user id.
+    Two requests for the same user repeat an id, and Graph refuses the whole batch (nothing is changed)."""
+    seen = set()
+    for request in pending:
+        if request['id'].lower() in seen:
+            raise GraphError('Request Id %s has to be unique in a batch.' % request['id'])
+        seen.add(request['id'].lower())
+    lines, located = [], []
+    for request in pending:
+        user = request['user']
+        failure, retried = licence_change(state, tenant, user, request['add'], request['remove'])
+        if failure:
+            lines.append('Failed to assign licenses for user %s: %s' % (user['userPrincipalName'], failure))
+        elif retried:
+            located.append(LICENCE_OK_AFTER_LOCATION % user['userPrincipalName'])  # reported after the first batch's results
+        else:
+            lines.append(LICENCE_OK % user['userPrincipalName'])
+    return lines + located
 
 
 @endpoint('ExecBulkLicense', 'Identity.User.ReadWrite', write=True)
 def exec_bulk_license(req):
+    """Invoke-ExecBulkLicense (CONTRACT 0.1 C1): the body is an array of per-user requests, grouped by tenantFilter;
+    each tenant's changes go to Graph as one $batch keyed by user id. A swap is one item with LicenseOperation Replace."""
     items = req.body if isinstance(req.body, list) else [req.body] if isinstance(req.body, dict) else []
-    lines = []
+    items = [item for item in items if isinstance(item, dict)]
+    groups = {}
+    for item in items:
+        groups.setdefault(_ps_group_name(item.get('tenantFilter')), []).append(item)
+    lines, scope = [], {'add': [], 'remove': []}
     with req.state.lock:
-        for item in (i for i in items if isinstance(i, dict)):
-            tenant_filter = label_value(item.get('tenantFilter'))
-            tenant = req.state.resolve_tenant(tenant_filter)
-            if tenant is None:
-                # The user lookup for the whole tenant batch fails (CONTRACT 5.28).
-                return results(['Failed to process bulk license operation for tenant %s: %s' % (text(tenant_filter), not_managed(tenant_filter))], 400)
-            ids = item.get('userIds')
-            for user_id in ids if isinstance(ids, list) else [ids]:
-                user = tenant.find_user(user_id)
-                if user is None:
-                    lines.append('User %s not found in tenant %s' % (text(user_id), text(tenant_filter)))
-                else:
-                    lines.append(_bulk_licence_user(req.state, tenant, item, user))
+        try:
+            for tenant_filter, requests in groups.items():
+                lines.extend(_bulk_licence_tenant(req.state, tenant_filter, requests, scope))
+        except _BulkLicenceFailure as exc:
+            return results(['Failed to process bulk license operation: %s' % exc], 400)
     return results(lines)

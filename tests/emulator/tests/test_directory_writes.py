@@ -283,18 +283,25 @@ def test_edit_group_owners_distribution_lists_and_properties(cipp):
 
 
 def test_bulk_license_add_replace_and_refusals(cipp):
+    """Invoke-ExecBulkLicense.ps1: only the FIRST id of an item's userIds is processed; an id Graph does not have is
+    'not found'; a value that is not an object id fails the users lookup and so the whole call (400)."""
     unlicensed = [u for u in cloud_users(cipp) if not u['assignedLicenses'] and u['usageLocation']][0]
     licensed = [u for u in cloud_users(cipp) if [l['skuId'] for l in u['assignedLicenses']] == [SPB]][0]
+    ghost = '00000000-0000-4000-8000-00000000dead'
     body = [{'tenantFilter': TENANT, 'userIds': unlicensed['id'], 'LicenseOperation': 'Add', 'Licenses': [{'value': SPB}]},
-            {'tenantFilter': TENANT, 'userIds': [licensed['id'], 'nobody'], 'LicenseOperation': 'Replace', 'ReplaceAllLicenses': True,
-             'Licenses': [{'value': STANDARD}]}]
+            {'tenantFilter': TENANT, 'userIds': [licensed['id'], unlicensed['id']], 'LicenseOperation': 'Replace',
+             'ReplaceAllLicenses': True, 'Licenses': [{'value': STANDARD}]},
+            {'tenantFilter': TENANT, 'userIds': [ghost], 'LicenseOperation': 'Add', 'Licenses': [{'value': SPB}]}]
     status, answer, _ctype = cipp.call('ExecBulkLicense', 'POST', body=body)
     assert status == 200
-    assert answer['Results'] == [LICENCE_OK % unlicensed['userPrincipalName'], LICENCE_OK % licensed['userPrincipalName'],
-                                 'User nobody not found in tenant %s' % TENANT]
+    assert answer['Results'] == ['User %s not found in tenant %s' % (ghost, TENANT), LICENCE_OK % unlicensed['userPrincipalName'],
+                                 LICENCE_OK % licensed['userPrincipalName']]
     assert [l['skuId'] for l in user(cipp, licensed['id'])['assignedLicenses']] == [STANDARD]
     full = [{'tenantFilter': TENANT, 'userIds': [licensed['id']], 'LicenseOperation': 'Add',
              'Licenses': [{'value': '3b555118-da6a-4418-894f-7df1e2096870'}]}]
     assert 'does not have any available licenses' in cipp.call('ExecBulkLicense', 'POST', body=full)[1]['Results'][0]
+    status, answer, _ctype = cipp.call('ExecBulkLicense', 'POST', body=[dict(body[0], userIds=['nobody'])])
+    assert (status, answer) == (400, {'Results': ["Failed to process bulk license operation: Failed to fetch users for chunk "
+                                                  "UserLookup0: Invalid object identifier 'nobody'."]})
     status, answer, _ctype = cipp.call('ExecBulkLicense', 'POST', body=[dict(body[0], tenantFilter='stranger.example')])
-    assert status == 400 and "not in CIPP's tenant list" in answer['Results'][0]
+    assert (status, answer) == (200, {'Results': ['User %s not found in tenant stranger.example' % unlicensed['id']]})
