@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from .handlers_exchange import (CippError, find_mailbox, iso, parse_time, public, results, set_rule_state, tenant_for,
                                 text_or_none, visible_rules)
+from .graph_schema import PASSWORD_TYPE, authentication_methods
 from .registry import CONTROL_HOOKS, ConvertBoolError, Response, convert_to_bool, endpoint, eq_true, label_value, ps_bool_text
 
 PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490'
@@ -722,7 +723,7 @@ def build_bec_report(state, tenant, user_ident, username):
                           'FromIP': m.get('FromIP')} for m in sent],
         'MailboxPermissionChanges': _permission_events(tenant, since),
         'NewUsers': [_user_summary(u) for u in users if (parse_time(u.get('createdDateTime')) or 0) >= since],
-        'MFADevices': [public(m) for m in auth_methods(user)],
+        'MFADevices': [m for m in authentication_methods(user, now) if m['@odata.type'] != PASSWORD_TYPE] if user else [],
         'ChangedPasswords': [_user_summary(u) for u in users if _password_changed_at(u) >= since],
         'IntuneDevices': _intune_devices(tenant, user_id) if user_id else [],
         'IntuneDevicesError': None,
@@ -742,16 +743,42 @@ def _user_summary(user):
             'lastPasswordChangeDateTime': user.get('lastPasswordChangeDateTime') or (iso(changed) if changed else None)}
 
 
+def _bec_exception(message):
+    """Get-CippException's object for the error that ended a BEC run."""
+    return {'Message': message, 'NormalizedError': message, 'RawError': 'Not available',
+            'Position': 'At /home/site/wwwroot/Modules/CIPPActivityTriggers/Public/Entrypoints/Activity Triggers/BEC/Push-BECRun.ps1',
+            'StackTrace': 'at Push-BECRun', 'ScriptName': '/home/site/wwwroot/Modules/CIPPActivityTriggers/Public/Entrypoints/'
+            'Activity Triggers/BEC/Push-BECRun.ps1', 'LineNumber': 'Not available', 'Category': 'NotSpecified: (:) [], RuntimeException'}
+
+
+def _empty_bec_report(state):
+    """Push-BECRun against a tenant CIPP does not manage: every helper only Write-Errors on the deny path, so each
+    section is empty and the run completes (CONTRACT 0.1 C9)."""
+    return {'AddedApps': [], 'SuspectUserMailboxLogons': [], 'LastSuspectUserLogon': [], 'SuspectUserDevices': [], 'NewRules': [],
+            'InboxRuleChanges': [], 'SentMessages': [], 'MailboxPermissionChanges': [], 'NewUsers': [], 'MFADevices': [],
+            'ChangedPasswords': [], 'IntuneDevices': [], 'IntuneDevicesError': 'Intune device query did not return a response',
+            'ExtractedAt': ps_now_json(state.now()), 'ExtractResult': 'Successfully extracted logs from auditlog'}
+
+
 def _finish_bec(state, key, entry):
-    """Run the queued BECRun now: the report, or the error object when the tenant cannot be read."""
-    tenant = state.resolve_tenant(entry.get('_tenantFilter')) if entry.get('_tenantFilter') else None
-    if tenant is None:
-        message = "Graph request denied for '%s': the tenant is not in CIPP's tenant list." % text_or_none(entry.get('_tenantFilter'))
-        entry.update(Status='Error', Report={'Results': message, 'Exception': {'Message': message, 'NormalizedError': message},
+    """Run the queued BECRun now (Push-BECRun.ps1). Without a tenant or a user id it returns at once and nothing is
+    stored (the row stays Waiting). A failure inside the run (the `bec/failure` control, or a seeded user whose report
+    is too big for the table row) stores {Results: <error>, Exception, ExtractedAt} with Status Error (C4)."""
+    tenant_filter = entry.get('_tenantFilter')
+    if not tenant_filter or not key:
+        return False
+    failure = state.bec_failures.get(str(key).lower())
+    if failure is not None:
+        entry.update(Status='Error', Report={'Results': failure, 'Exception': _bec_exception(failure),
                                              'ExtractedAt': ps_now_json(state.now())})
-        return
+        return True
+    tenant = state.resolve_tenant(tenant_filter)
+    if tenant is None:
+        entry.update(Status='Completed', Tenant=None, Report=_empty_bec_report(state))
+        return True
     entry.update(Status='Completed', Tenant=tenant.row.get('customerId'),
                  Report=build_bec_report(state, tenant, key, entry.get('_userName')))
+    return True
 
 
 def _bec_due(state, entry):
@@ -779,9 +806,8 @@ def exec_bec_check(req):
             return Response.json({'GUID': userid})
         if entry.get('Status') == 'Waiting':
             entry['_polls'] = entry.get('_polls', 0) + 1
-            if not _bec_due(req.state, entry):
+            if not _bec_due(req.state, entry) or not _finish_bec(req.state, key, entry):
                 return Response.json({'Waiting': True})
-            _finish_bec(req.state, key, entry)
         return Response.json(entry['Report'])
 
 
@@ -791,8 +817,7 @@ def bec_finish_hook(state, body=None):
     finished = []
     with state.lock:
         for key, entry in state.bec_cache.items():
-            if entry.get('Status') == 'Waiting' and (only is None or key == only):
-                _finish_bec(state, key, entry)
+            if entry.get('Status') == 'Waiting' and (only is None or key == only) and _finish_bec(state, key, entry):
                 finished.append(key)
     return {'finished': finished}
 
@@ -809,6 +834,21 @@ def bec_config_hook(state, body=None):
     return dict(settings)
 
 
+def bec_failure_hook(state, body=None, method='POST'):
+    """Control `bec/failure`: {"userid", "message"} makes that user's next BEC runs fail with `message` (the text
+    Push-BECRun's catch stores, after Get-NormalizedError); DELETE clears them all (the seeded one included)."""
+    body = body if isinstance(body, dict) else {}
+    with state.lock:
+        if method == 'DELETE':
+            state.bec_failures = {}
+        elif method != 'GET':
+            state.bec_failures[str(body['userid']).lower()] = str(body.get('message') or
+                                                                   'The emulator was told to fail this BEC run.')
+        return dict(state.bec_failures)
+
+
+bec_failure_hook.wants_method = True
+CONTROL_HOOKS['bec/failure'] = bec_failure_hook
 CONTROL_HOOKS['bec/finish'] = bec_finish_hook
 CONTROL_HOOKS['bec/config'] = bec_config_hook
 
