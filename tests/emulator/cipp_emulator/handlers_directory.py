@@ -1219,10 +1219,12 @@ def add_member(tenant, group, user):
     if is_dynamic(group):
         return DYNAMIC_GROUP
     group['_members'].append(user['id'])
+    if group.get('_assignedLicenses'):
+        sync_group_licences(tenant, user)  # group-based licensing: the user inherits the group's SKUs
     return None
 
 
-def remove_member(group, user):
+def remove_member(group, user, tenant=None):
     if user['id'] not in group['_members']:
         if exo_group(group):
             return 'The recipient "%s" isn\'t a member of the group "%s".' % (user['userPrincipalName'], group['displayName'])
@@ -1230,6 +1232,8 @@ def remove_member(group, user):
     if is_dynamic(group):
         return DYNAMIC_GROUP
     group['_members'].remove(user['id'])
+    if tenant is not None and group.get('_assignedLicenses') and user.get('_groupLicenses'):
+        sync_group_licences(tenant, user)
     return None
 
 
@@ -1607,7 +1611,7 @@ def _edit_groups(tenant, user, body):
             if group is None:
                 error = GRAPH_NOT_FOUND % label_value(ref)
             else:
-                error = add_member(tenant, group, user) if verb == 'add' else remove_member(group, user)
+                error = add_member(tenant, group, user) if verb == 'add' else remove_member(group, user, tenant)
             if verb == 'add':
                 lines.append('Success. %s has been added to %s' % (shown, name) if error is None else
                              'Failed to add member %s to %s. Error: %s' % (shown, name, error))
@@ -1626,6 +1630,7 @@ def edit_user_core(state, tenant, body):
     upn = '%s@%s' % (text(body.get('username')), text(body.get('Domain') or label_value(body.get('primDomain'))))
     if user is None:
         return _edit_missing_user(body, user_ref)
+    consistency.note_write(state, tenant, user['id'], user)
     error = _edit_profile(tenant, user, body)
     lines = ['Failed to edit user. %s' % error if error else 'Success. The user has been edited.']
     if error is None and not is_blank(body.get('password')):
@@ -1813,7 +1818,7 @@ def _edit_group_members(tenant, group, body, name):
         lines.append('Error - %s' % error if error else 'Success - Added member %s to %s group' % (user['userPrincipalName'], name))
     for member in body.get('RemoveMember') or []:
         user = tenant.users.get(text(label_value(member)).lower()) if not exo_group(group) else _resolve_member(tenant, member)
-        error = GRAPH_NOT_FOUND % text(label_value(member)) if user is None else remove_member(group, user)
+        error = GRAPH_NOT_FOUND % text(label_value(member)) if user is None else remove_member(group, user, tenant)
         lines.append('Error - %s' % error if error else 'Success - Removed member %s from %s group' % (_member_name(member, user), name))
     return lines
 
