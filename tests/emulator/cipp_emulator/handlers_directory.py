@@ -846,17 +846,18 @@ def graph_query(state, tenant, path, params):
     if params.get('$orderby'):
         rows = _order(rows, params['$orderby'])
     if params.get('$select'):
+        ids = [row.get('id') for row in rows]
         rows = _select(rows, params['$select'], entity)
         if entity == 'user':
-            _fill_selected_user_properties(state, tenant, rows)
+            _fill_selected_user_properties(state, tenant, rows, ids)
     return rows
 
 
-def _fill_selected_user_properties(state, tenant, rows):
+def _fill_selected_user_properties(state, tenant, rows, ids):
     """Properties Graph computes rather than stores: passwordProfile (the force-change flags, never the password),
     perUserMfaState, and signInActivity, which needs Entra ID P1."""
-    for row in rows:
-        user = tenant.users.get(str(row.get('id')))
+    for row, user_id in zip(rows, ids):
+        user = tenant.users.get(str(user_id))
         if 'signInActivity' in row and tenant.no_p1:
             raise GraphError("Neither tenant is B2C or tenant doesn't have premium license")
         if user is None:
@@ -869,7 +870,9 @@ def _fill_selected_user_properties(state, tenant, rows):
             row['signInActivity'] = {'lastSignInDateTime': max(times) if times else None, 'lastSignInRequestId': None,
                                      'lastNonInteractiveSignInDateTime': None, 'lastNonInteractiveSignInRequestId': None,
                                      'lastSuccessfulSignInDateTime': max(good) if good else None, 'lastSuccessfulSignInRequestId': None}
-    _fill_password_profiles(tenant, rows)
+        if user is not None and 'passwordProfile' in row:
+            row['passwordProfile'] = {'forceChangePasswordNextSignIn': bool(user.get('_forceChangePassword')),
+                                      'forceChangePasswordNextSignInWithMfa': False, 'password': None}
 
 
 def _fill_password_profiles(tenant, rows):
