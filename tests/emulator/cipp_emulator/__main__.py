@@ -15,9 +15,15 @@ def main(argv=None):
     parser.add_argument('--port-file', help='write the port the server listens on to this file (useful with --port 0)')
     parser.add_argument('--seed', default='default', help='default, or large:TENANTS:USERS')
     parser.add_argument('--latency-ms', type=int, default=0)
+    parser.add_argument('--consistency-reads', type=int, default=0,
+                        help="Graph eventual consistency: a created/edited user shows its old state to this many reads")
+    parser.add_argument('--consistency-seconds', type=float, default=0,
+                        help='... or for this many seconds (both: until both are used up); default off')
     args = parser.parse_args(argv)
 
-    server, _emulator = make_server(args.seed, args.host, args.port, args.latency_ms)
+    lag = {'reads': args.consistency_reads, 'seconds': args.consistency_seconds}
+    server, _emulator = make_server(args.seed, args.host, args.port, args.latency_ms,
+                                    lag if args.consistency_reads or args.consistency_seconds else None)
     host, port = server.server_address[:2]
     url = 'http://%s:%d' % (host, port)
     if args.port_file:

@@ -50,6 +50,7 @@ USERID_SELECT = (
     'showInAddressList', 'state', 'streetAddress', 'surname', 'usageLocation', 'userPrincipalName', 'userType')
 GROUP_LABELS = {'m365': ('m365', 'Microsoft 365'), 'mailsecurity': ('security', 'Mail-Enabled Security'),
                 'security': ('generic', 'Security'), 'distribution': ('distributionList', 'Distribution List')}
+GUID_TEXT = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 GRAPH_PAGE_DEFAULT = 100  # Graph's page size for directory objects when no $top is given
 BUILT_IN_ROLES = ('readonly', 'editor', 'admin', 'superadmin')
 
@@ -180,7 +181,7 @@ def membership_row(group):
     calculated, label = GROUP_LABELS[group_kind(group)]
     return {'id': group['id'], 'DisplayName': group['displayName'], 'MailEnabled': group['mailEnabled'], 'Mail': group.get('mail'),
             'SecurityGroup': group['securityEnabled'], 'GroupTypes': ','.join(group.get('groupTypes') or []),
-            'OnPremisesSync': bool(group.get('onPremisesSyncEnabled')), 'IsAssignableToRole': bool(group.get('isAssignableToRole')),
+            'OnPremisesSync': group.get('onPremisesSyncEnabled'), 'IsAssignableToRole': group.get('isAssignableToRole'),
             'calculatedGroupType': calculated, 'groupType': label}
 
 
@@ -454,28 +455,71 @@ def list_tenants(req):
 
 @endpoint('ListDomains', 'Tenant.Administration.Read')
 def list_domains(req):
+    """Invoke-ListDomains: GET beta/domains | Select-Object id, isdefault, isinitial | Sort-Object isdefault -Descending.
+    Unverified domains are listed too, and nothing says which they are (CONTRACT 0.1 C16); a tenant CIPP does not
+    manage gives [] (the helper only Write-Errors, C9)."""
     with req.state.lock:
-        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
+        tenant = req.state.resolve_tenant(req.q('tenantFilter') or DEFAULT_AUTH_TENANT_ID)
         if tenant is None:
-            return Response.text(not_managed(req.q('tenantFilter')), 500)
-        return Response.json(copy.deepcopy(tenant.domains))
+            return Response.json([])
+        rows = [{'id': d['id'], 'isDefault': d['isDefault'], 'isInitial': d['isInitial']} for d in tenant.domains]
+        return Response.json(sorted(rows, key=lambda row: not row['isDefault']))  # a stable sort, as Sort-Object is
 
 
-def licence_row(tenant, sku):
-    holders = [u for u in tenant.users.values() if any(lic['skuId'] == sku['skuId'] for lic in u['assignedLicenses'])]
+# Config/ExcludeSkuList.JSON (CIPP-API 10.8.2): seeded into the ExcludedLicenses table on first use. No default row has
+# ShowInLicenseDropdown, so `IncludeExcluded=true` shows none of them either (Get-CIPPLicenseOverview).
+EXCLUDED_SKUS = frozenset((
+    '90d8b3f8-712e-4f7b-aa1e-62e7ae6cbe96', 'f30db892-07e9-47e9-837c-80727f46fd3d', '16ddbbfc-09ea-4de2-b1d7-312db6112d70',
+    'a403ebcc-fae0-4ca2-8c8c-7a907fd6c235', '61e6bd70-fbdb-4deb-82ea-912842f39431', 'bc946dac-7877-4271-b2f7-99d2db13cd2c',
+    '338148b6-1b11-4102-afb9-f92b6cdc0f8d', 'fcecd1f9-a91e-488d-a918-a96cdb6ce2b0', 'dcb1a3ae-b33f-4487-846a-a640262fadf4',
+    '74fbf1bb-47c6-4796-9623-77dc7371723b', '606b54a9-78d8-4298-ad8b-df6ef4481c80', '1f2f344a-700d-42c9-9427-5cea1d5d7ba6',
+    '6470687e-a428-4b7a-bef2-8a291ad947c9', '710779e8-3d4a-4c88-adb9-386c958d1fdf', '8c4ce438-32a7-4ac5-91a6-e22ae08d9c8b',
+    '093e8d14-a334-43d9-93e3-30589a8b47d0', '5b631642-bd26-49fe-bd20-1daaa972ef80', '6a4a1628-9b9a-424d-bed5-4118f0ede3fd',
+    '6ec92958-3cc1-49db-95bd-bc6b3798df71', '3f9f06f5-3c31-472c-985f-62d9c10ec167', '9c7bff7a-3715-4da7-88d3-07f57f8d0fb6',
+    '8f0c5670-4e56-4892-b06d-91c085d7004f', '87bbbc60-4754-4998-8c88-227dca264858', 'e5788282-6381-469f-84f0-3d7d4021d34d',
+    '99049c9c-6011-4908-bf17-15f496e6519d', '47794cd0-f0e5-45c5-9033-2eb6b5fc84e0'))
+TERM_NAMES = {'Annual': 'Yearly', 'Monthly': 'Monthly'}
+
+
+def pretty_sku_name(sku_id, part_number):
+    """The admin portal's / Microsoft's licensing CSV's product name (Config/ConversionTable.csv), else the part number."""
+    known = SKU_BY_ID.get(sku_id)
+    return known[2] if known else part_number
+
+
+def _group_type_label(group):
+    if 'Unified' in (group.get('groupTypes') or []):
+        return 'Microsoft 365'
+    if group.get('mailEnabled') and group.get('securityEnabled'):
+        return 'Mail-Enabled Security'
+    if group.get('securityEnabled'):
+        return 'Security'
+    return 'Distribution List' if group.get('mailEnabled') else None
+
+
+def licence_row(tenant, tenant_filter, sku, now):
+    """One Get-CIPPLicenseOverview row. `License` AND `skuPartNumber` are the product name (not Graph's part number:
+    CONTRACT 0.1 C2); counts come from Graph's consumedUnits/prepaidUnits."""
+    used = consumed(tenant, sku['skuId'])
     total = sku['prepaidUnits']['enabled']
-    groups = [g['displayName'] for g in tenant.groups.values() if sku['skuId'] in (g.get('_assignedLicenses') or [])]
-    plans = [{'servicePlanId': plan_id, 'servicePlanName': name, 'provisioningStatus': 'Success', 'appliesTo': 'User',
-              'servicePlanType': service} for plan_id, name, service in _sku_plans(sku['skuId'])]
+    holders = sorted((u for u in tenant.users.values() if any(lic['skuId'] == sku['skuId'] for lic in u['assignedLicenses'])),
+                     key=lambda u: str(u.get('displayName') or '').lower())
+    groups = sorted((g for g in tenant.groups.values() if sku['skuId'] in (g.get('_assignedLicenses') or [])),
+                    key=lambda g: g['displayName'].lower())
+    name = pretty_sku_name(sku['skuId'], sku['skuPartNumber'])
+    created = now - 200 * 86400
+    renews = now + 120 * 86400
     return {
-        'Tenant': tenant.default_domain, 'License': sku['displayName'], 'skuId': sku['skuId'], 'skuPartNumber': sku['skuPartNumber'],
-        'CountUsed': str(len(holders)), 'CountAvailable': total - len(holders), 'TotalLicenses': str(total),
-        'availableUnits': total - len(holders), 'AssignedGroups': groups or None,
-        'AssignedUsers': [{'displayName': u['displayName'], 'id': u['id'], 'userPrincipalName': u['userPrincipalName']} for u in holders],
-        'ServicePlans': plans,
-        'TermInfo': {'CSPSubscriptionId': sku['_subscriptionId'], 'DaysUntilRenew': 120, 'IsTrial': False,
-                     'NextLifecycle': iso(1893456000), 'OCPSubscriptionId': sku['_subscriptionId'], 'Status': 'Enabled',
-                     'SubscriptionId': sku['_subscriptionId'], 'Term': sku['_term'], 'TotalLicenses': total},
+        'Tenant': tenant_filter, 'License': name, 'CountUsed': str(used), 'CountAvailable': total - used, 'TotalLicenses': str(total),
+        'skuId': sku['skuId'], 'skuPartNumber': name, 'availableUnits': total - used,
+        'TermInfo': [{'Status': 'Enabled', 'Term': TERM_NAMES.get(sku['_term'], 'Term unknown or non-NCE license'), 'TotalLicenses': total,
+                      'DaysUntilRenew': 120, 'NextLifecycle': iso(renews), 'CreatedDateTime': iso(created), 'IsTrial': False,
+                      'SubscriptionId': sku['_subscriptionId'], 'CSPSubscriptionId': sku['_subscriptionId'],
+                      'OCPSubscriptionId': sku['_subscriptionId']}],
+        'AssignedUsers': [{'displayName': u['displayName'], 'userPrincipalName': u['userPrincipalName'], 'id': u['id']} for u in holders] or None,
+        'AssignedGroups': [{'displayName': g['displayName'], 'calculatedGroupType': _group_type_label(g), 'id': g['id'],
+                            'onPremisesSyncEnabled': bool(g.get('onPremisesSyncEnabled'))} for g in groups] or None,
+        'ServicePlans': subscribed_sku(tenant, sku)['servicePlans'],
     }
 
 
@@ -485,11 +529,16 @@ def _sku_plans(sku_id):
 
 @endpoint('ListLicenses', 'Tenant.Directory.Read')
 def list_licenses(req):
+    """Invoke-ListLicenses -> Get-CIPPLicenseOverview: SKUs on CIPP's exclusion list are never listed (C3), sorted by
+    License; a tenant CIPP does not manage gives [] (C9)."""
+    tenant_filter = req.q('tenantFilter')
     with req.state.lock:
-        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
+        tenant = req.state.resolve_tenant(tenant_filter or DEFAULT_AUTH_TENANT_ID)
         if tenant is None:
-            return Response.text(not_managed(req.q('tenantFilter')), 500)
-        return Response.json([licence_row(tenant, sku) for sku in tenant.skus.values()])
+            return Response.json([])
+        rows = [licence_row(tenant, tenant_filter, sku, req.state.now()) for sku in tenant.skus.values()
+                if sku['skuId'] not in EXCLUDED_SKUS]
+        return Response.json(sorted(rows, key=lambda row: row['License'].lower()))
 
 
 @endpoint('ListUserCounts', 'Identity.User.Read')
@@ -534,25 +583,31 @@ def logon_details(tenant, user, now):
 
 @endpoint('ListUsers', 'Identity.User.Read')
 def list_users(req):
+    """Invoke-ListUsers: GET beta/users/{UserID}?$top=999&$filter={graphFilter}&... with both values pasted into the URL
+    unencoded. A `#` (a guest's `#EXT#`) cuts the URL there: `UserID=x#EXT#@t` asks Graph for users/x (404, a 500 here),
+    a graphFilter with `#` reaches Graph cut short (CONTRACT 0.1 C5). A tenant CIPP does not manage gives [] (C9)."""
     tenant_filter = req.q('tenantFilter')
     if str(tenant_filter or '').lower() == 'alltenants':
         return Response.json([{'Message': 'This function has been deprecated for all users, please use ListGraphRequest instead'}])
     with req.state.lock:
-        tenant = req.state.resolve_tenant(tenant_filter)
+        tenant = req.state.resolve_tenant(tenant_filter or DEFAULT_AUTH_TENANT_ID)
         if tenant is None:
-            return Response.text(not_managed(tenant_filter), 500)
+            return Response.json([])
         user_id = req.q('UserID')
         if user_id:
-            user = tenant.find_user(user_id)
+            user = url_user(tenant, user_id, req.state)
             if user is None:
-                return Response.text(GRAPH_NOT_FOUND % user_id, 500)
+                return Response.text(GRAPH_NOT_FOUND % unencoded_path_segment(user_id), 500)
             row = user_view(tenant, user, USERID_SELECT)
             if str(req.q('IncludeLogonDetails') or '').lower() == 'true':
                 row.update(logon_details(tenant, user, req.state.now()))
             return Response.json([row])
-        users = list(tenant.users.values())
+        users = list(consistency.visible_users(req.state, tenant).values())
+        graph_filter_text = req.q('graphFilter')
+        if graph_filter_text and '#' in str(graph_filter_text):
+            graph_filter_text = str(graph_filter_text).split('#', 1)[0]
         try:
-            kept = set(row['id'] for row in graph_filter([public(u) for u in users], req.q('graphFilter')))
+            kept = set(row['id'] for row in graph_filter([public(u) for u in users], graph_filter_text))
         except FilterError as exc:
             return Response.text(str(exc), 500)
         return Response.json([user_view(tenant, u) for u in users if u['id'] in kept])
@@ -791,17 +846,18 @@ def graph_query(state, tenant, path, params):
     if params.get('$orderby'):
         rows = _order(rows, params['$orderby'])
     if params.get('$select'):
+        ids = [row.get('id') for row in rows]
         rows = _select(rows, params['$select'], entity)
         if entity == 'user':
-            _fill_selected_user_properties(state, tenant, rows)
+            _fill_selected_user_properties(state, tenant, rows, ids)
     return rows
 
 
-def _fill_selected_user_properties(state, tenant, rows):
+def _fill_selected_user_properties(state, tenant, rows, ids):
     """Properties Graph computes rather than stores: passwordProfile (the force-change flags, never the password),
     perUserMfaState, and signInActivity, which needs Entra ID P1."""
-    for row in rows:
-        user = tenant.users.get(str(row.get('id')))
+    for row, user_id in zip(rows, ids):
+        user = tenant.users.get(str(user_id))
         if 'signInActivity' in row and tenant.no_p1:
             raise GraphError("Neither tenant is B2C or tenant doesn't have premium license")
         if user is None:
@@ -814,7 +870,9 @@ def _fill_selected_user_properties(state, tenant, rows):
             row['signInActivity'] = {'lastSignInDateTime': max(times) if times else None, 'lastSignInRequestId': None,
                                      'lastNonInteractiveSignInDateTime': None, 'lastNonInteractiveSignInRequestId': None,
                                      'lastSuccessfulSignInDateTime': max(good) if good else None, 'lastSuccessfulSignInRequestId': None}
-    _fill_password_profiles(tenant, rows)
+        if user is not None and 'passwordProfile' in row:
+            row['passwordProfile'] = {'forceChangePasswordNextSignIn': bool(user.get('_forceChangePassword')),
+                                      'forceChangePasswordNextSignInWithMfa': False, 'password': None}
 
 
 def _fill_password_profiles(tenant, rows):
@@ -900,22 +958,25 @@ def _tag(rows, tenant_filter):
 
 @endpoint('ListUserGroups', 'Identity.User.Read')
 def list_user_groups(req):
+    """Invoke-ListUserGroups: beta/users/{userId}/memberOf/$/microsoft.graph.group?$select=...&$orderby=displayName asc
+    with -noPagination: Graph's first page only (100), however many groups the user is in (CONTRACT 0.1 C13). The
+    userId is pasted unencoded (C5); a tenant CIPP does not manage gives [] (C9)."""
     with req.state.lock:
-        tenant = req.state.resolve_tenant(req.q('tenantFilter'))
+        tenant = req.state.resolve_tenant(req.q('tenantFilter') or DEFAULT_AUTH_TENANT_ID)
         if tenant is None:
-            return Response.text(not_managed(req.q('tenantFilter')), 500)
-        user = tenant.find_user(req.q('userId'))
+            return Response.json([])
+        user = url_user(tenant, req.q('userId'))
         if user is None:
-            return Response.text(GRAPH_NOT_FOUND % text(req.q('userId')), 500)
+            return Response.text(GRAPH_NOT_FOUND % text(unencoded_path_segment(req.q('userId'))), 500)
         groups = sorted((g for g in tenant.groups.values() if user['id'] in g['_members']), key=lambda g: g['displayName'].lower())
-        return Response.json([membership_row(group) for group in groups[:100]])  # noPagination: Graph's first page only
+        return Response.json([membership_row(group) for group in groups[:GRAPH_PAGE_DEFAULT]])
 
 
 @endpoint('ListUserDevices', 'Identity.User.Read')
 def list_user_devices(req):
     with req.state.lock:
         tenant = req.state.resolve_tenant(req.q('tenantFilter'))
-        user = tenant.find_user(req.q('UserID')) if tenant else None
+        user = url_user(tenant, req.q('UserID')) if tenant else None
         return Response.json(copy.deepcopy(tenant.devices.get(user['id'], [])) if user else [])  # errors are swallowed: []
 
 
@@ -1103,17 +1164,32 @@ def assign_licences(state, tenant, user, add, remove, upn):
 
     Graph refuses an unknown SKU, a SKU without a free seat, or any licence for a user without a usage location;
     CIPP answers the last one by setting its default usage location and trying again."""
-    current = [lic['skuId'] for lic in user['assignedLicenses']]
-    wanted = [sku for sku in current if sku not in remove] + [sku for sku in add if sku not in current]
-    failure = _licence_failure(tenant, [sku for sku in add if sku not in current])
+    failure, retried = licence_change(state, tenant, user, add, remove)
     if failure:
         return 'Failed to assign licenses for user %s: %s' % (upn, failure)
-    template = LICENCE_OK
+    return (LICENCE_OK_AFTER_LOCATION if retried else LICENCE_OK) % upn
+
+
+def licence_change(state, tenant, user, add, remove):
+    """POST users/{id}/assignLicense (and CIPP's usage-location retry): (Graph error or None, retried after setting the
+    usage location). assignLicense changes direct assignments only; a SKU the user has through a group cannot be
+    removed this way."""
+    direct = list(user.get('_directLicenses') if user.get('_directLicenses') is not None else
+                  [lic['skuId'] for lic in user['assignedLicenses']])
+    inherited = set(sku for sku, _group in user.get('_groupLicenses') or [])
+    for sku in remove:
+        if sku not in direct and sku in inherited:
+            return 'User license is inherited from a group membership and it cannot be removed directly from the user.', False
+    failure = _licence_failure(tenant, [sku for sku in add if sku not in direct and sku not in inherited])
+    if failure:
+        return failure, False
+    retried = False
     if add and not user.get('usageLocation'):
         user['usageLocation'] = DEFAULT_USAGE_LOCATION
-        template = LICENCE_OK_AFTER_LOCATION
+        retried = True
+    wanted = [sku for sku in direct if sku not in remove] + [sku for sku in add if sku not in direct]
     set_licenses(user, wanted, iso(state.now()))
-    return template % upn
+    return None, retried
 
 
 def _licence_failure(tenant, new_skus):
@@ -1146,10 +1222,12 @@ def add_member(tenant, group, user):
     if is_dynamic(group):
         return DYNAMIC_GROUP
     group['_members'].append(user['id'])
+    if group.get('_assignedLicenses'):
+        sync_group_licences(tenant, user)  # group-based licensing: the user inherits the group's SKUs
     return None
 
 
-def remove_member(group, user):
+def remove_member(group, user, tenant=None):
     if user['id'] not in group['_members']:
         if exo_group(group):
             return 'The recipient "%s" isn\'t a member of the group "%s".' % (user['userPrincipalName'], group['displayName'])
@@ -1157,6 +1235,8 @@ def remove_member(group, user):
     if is_dynamic(group):
         return DYNAMIC_GROUP
     group['_members'].remove(user['id'])
+    if tenant is not None and group.get('_assignedLicenses') and user.get('_groupLicenses'):
+        sync_group_licences(tenant, user)
     return None
 
 
@@ -1253,6 +1333,8 @@ def _create_user(state, tenant, body):
     user = new_user(tenant, upn, body.get('displayName'), body.get('givenName'), body.get('surname'), created=created, **fields)
     user['_password'] = str(password)
     user['_forceChangePassword'] = ps_bool(body.get('MustChangePass'))
+    user['_exoVisibleAt'] = state.now() + EXO_REPLICATION_SECONDS
+    consistency.note_write(state, tenant, user['id'], None)
     return user, str(password)
 
 
@@ -1269,14 +1351,90 @@ def _add_user_steps(state, tenant, body, user):
         copy_lines, copied = copy_groups(tenant, label_value(body.get('copyFrom')), user)
         lines.extend(copy_lines)
     for ref in body.get('AddToGroups') or []:
-        group = find_group(tenant, ref)
-        name = (ref.get('label') if isinstance(ref, dict) else None) or (group['displayName'] if group else label_value(ref))
-        error = GRAPH_NOT_FOUND % label_value(ref) if group is None else add_member(tenant, group, user)
-        lines.append('Successfully added user %s to group %s.' % (upn, name) if error is None else
-                     'Failed to add user %s to group %s: %s' % (upn, name, error))
+        lines.append(_add_to_group_step(state, tenant, ref if isinstance(ref, dict) else CIDict({'value': ref}), user))
     if isinstance(body.get('setManager'), dict) and label_value(body.get('setManager')):
         lines.append(set_manager(tenant, user, label_value(body.get('setManager')), upn))
     return lines, copied
+
+
+EXO_GROUP_TYPES = ('distribution list', 'mail-enabled security')
+EXO_REPLICATION_SECONDS = 300  # how long a new user stays unknown to Exchange Online (its recipient is not there yet)
+
+
+def resolved_group_type(group, caller_type):
+    """Add-CIPPGroupMember: what Graph says the group is wins; the caller's addedFields.groupType only when Graph
+    could not answer (an unknown group)."""
+    if group is None:
+        return caller_type
+    if 'Unified' in (group.get('groupTypes') or []):
+        return 'Microsoft 365'
+    if group.get('mailEnabled') and group.get('securityEnabled'):
+        return 'Mail-Enabled Security'
+    return 'Distribution list' if group.get('mailEnabled') else 'Security'
+
+
+def add_group_member(state, tenant, group_id, member_upn, caller_type=None):
+    """Add-CIPPGroupMember for one member: its result text, or GraphError with the text it throws."""
+    group = tenant.groups.get(str(group_id or '').lower())
+    name = group['displayName'] if group else text(group_id)
+    user = tenant.find_user(member_upn)
+    kind = str(resolved_group_type(group, caller_type) or '')
+    if kind.lower() in EXO_GROUP_TYPES:
+        # Add-DistributionGroupMember: EXO must know the member as a recipient, which a just-created user is not yet.
+        if user is None or state.now() < (user.get('_exoVisibleAt') or 0):
+            error = 'Couldn\'t find object "%s". Please make sure that it was spelled correctly or specify a different object.' % member_upn
+        elif group is None:
+            error = ("The operation couldn't be performed because object '%s' couldn't be found on "
+                     "'AM6PR04A010DC001.EURPR04A010.PROD.OUTLOOK.COM'." % group_id)
+        else:
+            error = add_member(tenant, group, user)
+    elif user is None:
+        error = GRAPH_NOT_FOUND % member_upn
+    elif group is None:
+        error = GRAPH_NOT_FOUND % group_id
+    else:
+        error = add_member(tenant, group, user)
+    shown = user['userPrincipalName'] if user else member_upn
+    if error is None:
+        return 'Successfully added user %s to group %s.' % (shown, name)
+    raise GraphError('Failed to add user %s to group %s - Failed to add %s (%s).' % (shown, name, shown, error))
+
+
+def _add_to_group_step(state, tenant, ref, user):
+    """New-CIPPUserTask's AddToGroups item. A failure for a distribution list, a mail-enabled security group or an
+    untyped group (`addedFields.groupType` missing) becomes a retry task 15 minutes later (Exchange replication delay,
+    CONTRACT 0.1 C12); any other failure is reported as it is."""
+    upn = user['userPrincipalName']
+    caller_type = (ref.get('addedFields') or {}).get('groupType') if isinstance(ref.get('addedFields'), dict) else None
+    try:
+        return add_group_member(state, tenant, label_value(ref), upn, caller_type)
+    except GraphError as exc:
+        if not caller_type or str(caller_type).lower() in EXO_GROUP_TYPES:
+            from . import handlers_scheduler  # pylint: disable=import-outside-toplevel
+            handlers_scheduler.add_scheduled_task(state, {
+                'TenantFilter': tenant.default_domain, 'Name': 'Retry Add Group Member: %s -> %s' % (upn, text(ref.get('label'))),
+                'Command': {'value': 'Add-CIPPGroupMember'},
+                'Parameters': {'GroupType': caller_type, 'GroupId': label_value(ref), 'Member': [upn],
+                               'TenantFilter': tenant.default_domain, 'APIName': 'Add Group Member (Retry)'},
+                'ScheduledTime': int(state.now()) + 900, 'PostExecution': {'Webhook': False, 'Email': False, 'PSA': False}},
+                hidden=False, disallow_duplicate_name=True)
+            return ('Could not add %s to %s yet (Exchange replication delay). A retry has been scheduled in 15 minutes.'
+                    % (upn, text(ref.get('label'))))
+        return 'Failed to add to group %s: %s' % (text(ref.get('label')), exc)
+
+
+def run_add_group_member(state, tenant_filter, params):
+    """The scheduler's Add-CIPPGroupMember (the retry New-CIPPUserTask schedules)."""
+    from .handlers_exchange import CippError  # pylint: disable=import-outside-toplevel
+    tenant = state.resolve_tenant(params.get('TenantFilter') or tenant_filter)
+    members = params.get('Member') or []
+    if tenant is None:
+        return ''
+    try:
+        return ' '.join(add_group_member(state, tenant, params.get('GroupId'), member, params.get('GroupType'))
+                        for member in (members if isinstance(members, list) else [members]))
+    except GraphError as exc:
+        raise CippError(str(exc)) from None
 
 
 def _add_aliases(tenant, user, body):
@@ -1301,18 +1459,31 @@ def add_user_core(state, tenant, body):
         return 500, {'Results': ['Failed to create user. Error:%s' % exc]}
     upn = user['userPrincipalName']
     lines, copied = _add_user_steps(state, tenant, body, user)
+    copied = copied or {}
     response = {'Results': ['Created New User.', {'resultText': 'Username: %s' % upn, 'copyField': upn, 'state': 'success'},
                             {'resultText': 'Password: %s' % password, 'copyField': password, 'state': 'success'}] + lines,
-                'CopyFrom': copied,
-                'User': {'id': user['id'], 'userPrincipalName': upn, 'displayName': user['displayName'], 'accountEnabled': True,
-                         'mail': user['mail'], 'mailNickname': user['mailNickname'], 'createdDateTime': user['createdDateTime']}}
+                'CopyFrom': {'Success': copied.get('Success'), 'Error': copied.get('Error'), 'Skipped': copied.get('Skipped')},
+                'User': graph_user(tenant, user)}  # the POST /users answer: the new user object
     return 200, response
+
+
+def add_user_unmanaged(body):
+    """AddUser for a tenant CIPP does not manage: New-GraphPOSTRequest only Write-Errors on that deny path, so
+    New-CIPPUser reports `Created New User.` with the UPN and password it made up, and nothing exists (CONTRACT 0.1
+    C9). The licence step adds Set-CIPPUserLicense's empty answer (null); each group step an empty text."""
+    upn = '%s@%s' % (text(body.get('username')), text(body.get('Domain') or _primary_domain(body)))
+    password = text(body.get('password')) or generated_password()
+    lines = [None] if _sku_values(body.get('licenses')) else []
+    lines += ['' for _ref in body.get('AddToGroups') or []]
+    return {'Results': ['Created New User.', {'resultText': 'Username: %s' % upn, 'copyField': upn, 'state': 'success'},
+                        {'resultText': 'Password: %s' % password, 'copyField': password, 'state': 'success'}] + lines,
+            'CopyFrom': {'Success': None, 'Error': None, 'Skipped': None}, 'User': None}
 
 
 @endpoint('AddUser', 'Identity.User.ReadWrite', write=True)
 def add_user(req):
     body = body_dict(req)
-    if is_blank(label_value(body.get('tenantFilter'))):
+    if not body.get('tenantFilter'):  # `!$UserObj.tenantFilter`: a string of spaces passes (and is an unknown tenant)
         return Response.json({'Results': {'resultText': 'tenantFilter is required to create a user.', 'state': 'error'}}, 400)
     with req.state.lock:
         scheduled = body.get('Scheduled')
@@ -1322,7 +1493,7 @@ def add_user(req):
             return results(['Successfully created scheduled task to create user %s' % text(body.get('displayName'))])
         tenant = req.state.resolve_tenant(label_value(body.get('tenantFilter')))
         if tenant is None:
-            return results(['Failed to create user. Error:%s' % not_managed(body.get('tenantFilter'))], 500)
+            return Response.json(add_user_unmanaged(body))
         status, response = add_user_core(req.state, tenant, body)
         return Response.json(response, status)
 
@@ -1443,7 +1614,7 @@ def _edit_groups(tenant, user, body):
             if group is None:
                 error = GRAPH_NOT_FOUND % label_value(ref)
             else:
-                error = add_member(tenant, group, user) if verb == 'add' else remove_member(group, user)
+                error = add_member(tenant, group, user) if verb == 'add' else remove_member(group, user, tenant)
             if verb == 'add':
                 lines.append('Success. %s has been added to %s' % (shown, name) if error is None else
                              'Failed to add member %s to %s. Error: %s' % (shown, name, error))
@@ -1456,10 +1627,13 @@ def _edit_groups(tenant, user, body):
 def edit_user_core(state, tenant, body):
     """Set-CIPPUser: the result lines, in CIPP's order (the call answers 200 whatever they say)."""
     user_ref = text(body.get('id')).strip()
-    user = tenant.find_user(user_ref)
+    user = url_user(tenant, user_ref)  # PATCH users/$($UserObj.id): a `#` cuts the URL (C5)
+    if user is None and '#' in user_ref:
+        user_ref = unencoded_path_segment(user_ref)
     upn = '%s@%s' % (text(body.get('username')), text(body.get('Domain') or label_value(body.get('primDomain'))))
     if user is None:
         return _edit_missing_user(body, user_ref)
+    consistency.note_write(state, tenant, user['id'], user)
     error = _edit_profile(tenant, user, body)
     lines = ['Failed to edit user. %s' % error if error else 'Success. The user has been edited.']
     if error is None and not is_blank(body.get('password')):
@@ -1504,7 +1678,11 @@ def edit_user(req):
             return results(['Successfully created scheduled task to edit user %s' % text(body.get('displayName'))])
         tenant = req.state.resolve_tenant(label_value(body.get('tenantFilter')))
         if tenant is None:
-            return results(['Failed to edit user. %s' % not_managed(body.get('tenantFilter'))])
+            # Set-CIPPUser's PATCH goes nowhere and nothing throws (C9): CIPP reports the edit as done.
+            lines = ['Success. The user has been edited.']
+            if not is_blank(body.get('password')):
+                lines.append('Success. The password has been set to %s' % body.get('password'))
+            return results(lines)
         return results(edit_user_core(req.state, tenant, body))
 
 
@@ -1533,11 +1711,11 @@ def exec_disable_user(req):
     enable = convert_to_bool(req.qb('Enable'))  # missing means false: disable (quirk 9); outside the try, so a bad value is a 500 text
     with req.state.lock:
         tenant = req.state.resolve_tenant(label_value(req.qb('tenantFilter')))
-        if tenant is None:
-            return results('Failed to set sign-in state for %s. Error: %s' % (text(ident), not_managed(req.qb('tenantFilter'))), 500)
-        user = tenant.find_user(ident)
+        if tenant is None:  # Set-CIPPSignInState's GET and PATCH go nowhere and nothing throws (C9)
+            return results('Successfully set account enabled state to %s for %s' % (ps_bool_text(enable), text(ident)))
+        user = url_user(tenant, ident)  # users/$UserID, unencoded (C5)
         if user is None:
-            return results('Failed to set sign-in state for %s. Error: %s' % (text(ident), GRAPH_NOT_FOUND % text(ident)), 500)
+            return results('Failed to set sign-in state for %s. Error: %s' % (text(ident), GRAPH_NOT_FOUND % text(unencoded_path_segment(ident))), 500)
         user['accountEnabled'] = enable  # the PATCH goes through even for synced users; the warning comes after it
         if user.get('onPremisesSyncEnabled'):
             return results('Failed to set sign-in state for %s. Error: WARNING: User %s is AD Sync enabled. Please enable/disable in the '
@@ -1553,9 +1731,11 @@ def remove_user(req):
     suffix = " and Username: '%s'" % upn if upn else ''
     with req.state.lock:
         tenant = req.state.resolve_tenant(label_value(req.qb('tenantFilter')))
-        user = tenant.find_user(ident) if tenant else None
+        if tenant is None:  # the DELETE goes nowhere and nothing throws (C9)
+            return results("Successfully deleted user with ID: '%s'%s" % (ident, suffix))
+        user = url_user(tenant, ident)  # users/$UserID, unencoded (C5)
         if user is None:
-            reason = GRAPH_NOT_FOUND % ident if tenant else not_managed(req.qb('tenantFilter'))
+            reason = GRAPH_NOT_FOUND % unencoded_path_segment(ident)
             return results("Failed to delete user with ID: '%s'. Error: %s%s" % (ident, reason, suffix), 500)
         soft_delete(req.state, tenant, user)
         return results("Successfully deleted user with ID: '%s'%s" % (ident, suffix))
@@ -1641,7 +1821,7 @@ def _edit_group_members(tenant, group, body, name):
         lines.append('Error - %s' % error if error else 'Success - Added member %s to %s group' % (user['userPrincipalName'], name))
     for member in body.get('RemoveMember') or []:
         user = tenant.users.get(text(label_value(member)).lower()) if not exo_group(group) else _resolve_member(tenant, member)
-        error = GRAPH_NOT_FOUND % text(label_value(member)) if user is None else remove_member(group, user)
+        error = GRAPH_NOT_FOUND % text(label_value(member)) if user is None else remove_member(group, user, tenant)
         lines.append('Error - %s' % error if error else 'Success - Removed member %s from %s group' % (_member_name(member, user), name))
     return lines
 
@@ -1703,39 +1883,125 @@ def edit_group(req):
 
 # ------------------------------------------------------------------------------------------------ ExecBulkLicense
 
-def _bulk_licence_user(state, tenant, item, user):
-    current = [lic['skuId'] for lic in user['assignedLicenses']]
-    operation = text(item.get('LicenseOperation') or 'Add').lower()
-    adds = _sku_values(item.get('Licenses')) if operation in ('add', 'replace') else []
-    if operation == 'remove':
-        removes = current if ps_bool(item.get('RemoveAllLicenses')) else _sku_values(item.get('LicensesToRemove'))
-    elif operation == 'replace':
-        removes = current if ps_bool(item.get('ReplaceAllLicenses')) else _sku_values(item.get('LicensesToReplace'))
-    else:
-        removes = []
-    removes = [sku for sku in removes if sku in current and sku not in adds]  # only what the user has (CONTRACT 5.28)
-    adds = [sku for sku in adds if sku not in current]
-    if not adds and not removes:
-        return 'No license changes needed for user %s' % user['userPrincipalName']
-    return assign_licences(state, tenant, user, adds, removes, user['userPrincipalName'])
+def _ps_group_name(value):
+    """Group-Object -Property tenantFilter: the group's Name is the value as a string."""
+    if isinstance(value, dict):
+        return '@{%s}' % '; '.join('%s=%s' % (k, text(v)) for k, v in value.items())
+    return text(value)
+
+
+def _values(items):
+    """`$x | ForEach-Object { $_.value }`: one entry per item, null for an item without .value (a bare string)."""
+    if items is None:
+        return []
+    return [item.get('value') if isinstance(item, dict) else None for item in (items if isinstance(items, list) else [items])]
+
+
+def _first_user_id(item):
+    ids = item.get('userIds')
+    ids = ids if isinstance(ids, list) else [ids]
+    ids = [text(i) for i in ids if not is_blank(i)]
+    return ids[0] if ids else None
+
+
+class _BulkLicenceFailure(Exception):
+    """A throw that ends Invoke-ExecBulkLicense in its outer catch (HTTP 400)."""
+
+
+def _bulk_licence_tenant(state, tenant_filter, requests, scope):
+    """One tenant group of Invoke-ExecBulkLicense; `scope` keeps $AddLicenses/$RemoveLicenses across items as
+    PowerShell's function scope does (an item with an unknown LicenseOperation reuses the previous item's lists)."""
+    lines = []
+    tenant = state.resolve_tenant(tenant_filter)
+    user_ids = []
+    for item in requests:
+        ids = item.get('userIds')
+        for value in ids if isinstance(ids, list) else [ids]:
+            if not is_blank(value) and text(value) not in user_ids:
+                user_ids.append(text(value))
+    lookup = {}
+    if tenant is not None:  # the deny path of New-GraphBulkRequest only Write-Errors: no users come back (C9)
+        for start in range(0, len(user_ids), 15):
+            chunk = user_ids[start:start + 15]
+            bad = next((i for i in chunk if not GUID_TEXT.match(i)), None)
+            if bad is not None:  # `id eq 'x'` with a value that is not an object id
+                raise _BulkLicenceFailure('Failed to fetch users for chunk UserLookup%d: Invalid object identifier \'%s\'.' % (start, bad))
+            for user_id in chunk:
+                user = tenant.users.get(user_id.lower())
+                if user is not None:
+                    lookup[user_id.lower()] = user
+    pending = []
+    for item in requests:
+        user_id = _first_user_id(item)
+        if user_id is None:
+            lines.append('No valid user ID found in request for tenant %s' % tenant_filter)
+            continue
+        user = lookup.get(user_id.lower())
+        if user is None:
+            lines.append('User %s not found in tenant %s' % (user_id, tenant_filter))
+            continue
+        held = [lic['skuId'] for lic in user['assignedLicenses']]
+        operation = text(item.get('LicenseOperation')).lower()
+        replace_all = ps_bool(item.get('ReplaceAllLicenses'))
+        if operation == 'add':
+            scope['add'], scope['remove'] = _values(item.get('Licenses')), []
+        elif operation == 'remove':
+            scope['add'] = []
+            scope['remove'] = held if ps_bool(item.get('RemoveAllLicenses')) else [
+                sku for sku in _values(item.get('LicensesToRemove')) if sku in held]
+        elif operation == 'replace':
+            # Only what the user holds is removed (Invoke-ExecBulkLicense.ps1, the Replace branch).
+            scope['add'] = _values(item.get('Licenses'))
+            scope['remove'] = held if replace_all else [sku for sku in _values(item.get('LicensesToReplace')) if sku in held]
+        if scope['add'] or scope['remove']:
+            pending.append({'id': user['id'], 'user': user, 'add': [s for s in scope['add'] if not is_blank(s)],
+                            'remove': [s for s in scope['remove'] if not is_blank(s)],
+                            'replace_all': operation == 'replace' and replace_all})
+        else:
+            lines.append('No license changes needed for user %s' % user['userPrincipalName'])
+    if pending:
+        try:
+            lines.extend(_set_user_licences_bulk(state, tenant, pending))
+        except GraphError as exc:
+            lines.append('Failed to process bulk license operation for tenant %s. Error: %s' % (tenant_filter, exc))
+    return lines
+
+
+def _set_user_licences_bulk(state, tenant, pending):
+    """Set-CIPPUserLicense -LicenseRequests: every request is one sub-request of ONE Graph $batch, its id the user id.
+    Two requests for the same user repeat an id, and Graph refuses the whole batch (nothing is changed)."""
+    seen = set()
+    for request in pending:
+        if request['id'].lower() in seen:
+            raise GraphError('Request Id %s has to be unique in a batch.' % request['id'])
+        seen.add(request['id'].lower())
+    lines, located = [], []
+    for request in pending:
+        user = request['user']
+        failure, retried = licence_change(state, tenant, user, request['add'], request['remove'])
+        if failure:
+            lines.append('Failed to assign licenses for user %s: %s' % (user['userPrincipalName'], failure))
+        elif retried:
+            located.append(LICENCE_OK_AFTER_LOCATION % user['userPrincipalName'])  # reported after the first batch's results
+        else:
+            lines.append(LICENCE_OK % user['userPrincipalName'])
+    return lines + located
 
 
 @endpoint('ExecBulkLicense', 'Identity.User.ReadWrite', write=True)
 def exec_bulk_license(req):
+    """Invoke-ExecBulkLicense (CONTRACT 0.1 C1): the body is an array of per-user requests, grouped by tenantFilter;
+    each tenant's changes go to Graph as one $batch keyed by user id. A swap is one item with LicenseOperation Replace."""
     items = req.body if isinstance(req.body, list) else [req.body] if isinstance(req.body, dict) else []
-    lines = []
+    items = [item for item in items if isinstance(item, dict)]
+    groups = {}
+    for item in items:
+        groups.setdefault(_ps_group_name(item.get('tenantFilter')), []).append(item)
+    lines, scope = [], {'add': [], 'remove': []}
     with req.state.lock:
-        for item in (i for i in items if isinstance(i, dict)):
-            tenant_filter = label_value(item.get('tenantFilter'))
-            tenant = req.state.resolve_tenant(tenant_filter)
-            if tenant is None:
-                # The user lookup for the whole tenant batch fails (CONTRACT 5.28).
-                return results(['Failed to process bulk license operation for tenant %s: %s' % (text(tenant_filter), not_managed(tenant_filter))], 400)
-            ids = item.get('userIds')
-            for user_id in ids if isinstance(ids, list) else [ids]:
-                user = tenant.find_user(user_id)
-                if user is None:
-                    lines.append('User %s not found in tenant %s' % (text(user_id), text(tenant_filter)))
-                else:
-                    lines.append(_bulk_licence_user(req.state, tenant, item, user))
+        try:
+            for tenant_filter, requests in groups.items():
+                lines.extend(_bulk_licence_tenant(req.state, tenant_filter, requests, scope))
+        except _BulkLicenceFailure as exc:
+            return results(['Failed to process bulk license operation: %s' % exc], 400)
     return results(lines)

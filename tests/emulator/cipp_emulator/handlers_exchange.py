@@ -711,9 +711,15 @@ def _forwarding_address(tenant, mailbox):
     raw = mailbox.get('ForwardingAddress')
     if not raw or '@' in raw:
         return raw
-    for user in tenant.users.values():
-        if raw in (user.get('id'), user.get('mailNickname')):
+    wanted = str(raw).lower()
+    for user in tenant.users.values():  # `$_.id -eq $raw -or $_.mailNickname -eq $raw` (case-insensitive)
+        if wanted in (str(user.get('id')).lower(), str(user.get('mailNickname')).lower()):
             return user.get('userPrincipalName')
+    # Then Graph's contacts: displayName eq raw or mailNickname eq raw-without-spaces; else the raw identity (C15).
+    nickname = wanted.replace(' ', '')
+    for contact in getattr(tenant, 'contacts', []):
+        if str(contact.get('displayName')).lower() == wanted or str(contact.get('mailNickname')).lower() == nickname:
+            return contact.get('mail')
     return raw
 
 

@@ -409,36 +409,61 @@ def _finish_generic(state, task, output):
 # ---------------------------------------------------------------------------------------------------------------
 
 def _cmd_remove_license(state, tenant_filter, params):
-    """Remove-CIPPLicense without -Schedule: drop the user's direct licences (returns a text, never throws)."""
+    """Remove-CIPPLicense without -Schedule: leave the licence-assigning groups, then remove the DIRECT licences.
+    Group-inherited licences are still on the user when it re-reads them (Graph processes the membership change
+    later), so they are reported as going away automatically. Returns a text or lines, never throws."""
     userid = _ci_get(params, 'userid')
     username = _ci_get(params, 'username')
     tenant = state.resolve_tenant(tenant_filter)
-    user = sec.find_user(tenant, userid) if tenant else None
+    user = sec.find_user(tenant, str(userid).split('#', 1)[0]) if tenant and userid else None
     if user is None:
         reason = sec.graph_not_found(userid) if tenant else exo.tenant_error_text(tenant_filter).replace('Exchange', 'Graph')
         return 'Could not remove license for %s. Error: %s' % (text_or_none(username), reason)
     username = username or user.get('userPrincipalName')
     lines = _leave_license_groups(tenant, user)
-    skus = [lic.get('skuId') for lic in user.get('assignedLicenses') or []]
-    if not skus:
-        return lines + ['No licenses to remove for %s' % username] if lines else 'No licenses to remove for %s' % username
-    names = ', '.join(sorted({(tenant.skus.get(s) or {}).get('displayName') or s for s in skus}))
-    user['assignedLicenses'] = []
-    text = 'Removed directly assigned licenses for %s: %s' % (username, names)
+    states = user.get('licenseAssignmentStates') or [{'skuId': lic['skuId'], 'assignedByGroup': None, 'state': 'Active'}
+                                                     for lic in user.get('assignedLicenses') or []]
+    direct = list(dict.fromkeys(st['skuId'] for st in states if st.get('assignedByGroup') is None and st.get('state') == 'Active'))
+    inherited = list(dict.fromkeys(st['skuId'] for st in states if st.get('assignedByGroup') is not None and st.get('state') == 'Active'))
+
+    def names(skus):
+        return ', '.join(sorted({(tenant.skus.get(s) or {}).get('displayName') or s for s in skus}))
+
+    if direct:
+        sec_set = __import__('%s.seed' % __package__, fromlist=['set_licenses']).set_licenses
+        sec_set(user, [s for s in (user.get('_directLicenses') or []) if s not in direct], iso(state.now()))
+        text = 'Removed directly assigned licenses for %s: %s' % (username, names(direct))
+        if inherited:
+            text = ('%s. Group-inherited licenses (%s) will be removed automatically when group membership changes are '
+                    'processed.' % (text, names(inherited)))
+    elif inherited:
+        text = ('No directly assigned licenses to remove for %s. Group-inherited licenses (%s) will be removed automatically '
+                'when group membership changes are processed.' % (username, names(inherited)))
+    else:
+        text = 'No licenses to remove for %s' % username
+    # ... and now Graph processes the group membership changes.
+    __import__('%s.seed' % __package__, fromlist=['sync_group_licences']).sync_group_licences(tenant, user, iso(state.now()))
     return lines + [text] if lines else text
 
 
 def _leave_license_groups(tenant, user):
-    lines = []
+    """The group part of Remove-CIPPLicense: Graph removals (204 or the dynamic/synced failure text), then the
+    mail-enabled ones through Exchange."""
+    graph_lines, exo_lines = [], []
     for group in tenant.groups.values():
-        if group.get('_assignedLicenses') and user['id'] in (group.get('_members') or []):
-            if group.get('membershipRule') or group.get('onPremisesSyncEnabled'):
-                lines.append('Failed to remove %s from license group %s. This is likely because its a Dynamic Group or synced '
-                             'with active directory.' % (user.get('displayName'), group.get('displayName')))
-                continue
+        if not (group.get('_assignedLicenses') and user['id'] in (group.get('_members') or [])):
+            continue
+        name, shown = group.get('displayName'), user.get('displayName')
+        if group.get('mailEnabled') and 'Unified' not in (group.get('groupTypes') or []):
             group['_members'].remove(user['id'])
-            lines.append('Removed %s from license group %s' % (user.get('displayName'), group.get('displayName')))
-    return lines
+            exo_lines.append('Removed %s from mail-enabled license group %s' % (shown, name))
+        elif group.get('membershipRule') or group.get('onPremisesSyncEnabled'):
+            graph_lines.append('Failed to remove %s from license group %s. This is likely because its a Dynamic Group or synced '
+                               'with active directory.' % (shown, name))
+        else:
+            group['_members'].remove(user['id'])
+            graph_lines.append('Removed %s from license group %s' % (shown, name))
+    return graph_lines + exo_lines
 
 
 def _cmd_clear_immutable_id(state, tenant_filter, params):
@@ -518,6 +543,8 @@ TASK_COMMANDS = {
     'set-cippmailboxtype': _cmd_mailbox_type,
     'remove-cippusermfa': _cmd_remove_mfa,
     'new-cippusertask': _directory_command('New-CIPPUserTask'),
+    'add-cippgroupmember': lambda state, tenant_filter, params: __import__(
+        '%s.handlers_directory' % __package__, fromlist=['run_add_group_member']).run_add_group_member(state, tenant_filter, params),
     'set-cippuser': _directory_command('Set-CIPPUser'),
 }
 
@@ -545,9 +572,11 @@ def _start_offboarding(state, task):
         message = "Graph request denied for '%s': the tenant is not in CIPP's tenant list." % task.get('Tenant')
         _set_state(state, task, 'Failed', 'Task Failed: %s' % _exception_text(message), executed=True)
         return
-    user = sec.find_user(tenant, username)
+    # GET users/$Username?$select=... with the UPN pasted unencoded: a guest's `#EXT#` cuts the URL (C5).
+    key = str(username or '').split('#', 1)[0]
+    user = sec.find_user(tenant, key)
     if user is None:
-        _set_state(state, task, 'Failed', 'Task Failed: %s' % _exception_text(sec.graph_not_found(username)), executed=True)
+        _set_state(state, task, 'Failed', 'Task Failed: %s' % _exception_text(sec.graph_not_found(key)), executed=True)
         return
     steps = [step for step in OFFBOARDING_STEPS if step[2](options)]
     if not steps:
@@ -611,6 +640,10 @@ def _offboarding_results(outputs, username):
                 flat.append(item)
     if not flat:
         return 'Offboarding completed successfully for %s' % username
+    if len(flat) == 1:
+        # `$StringResults | ForEach-Object { @{ Results = $Message } }` yields ONE hashtable for one result: stored as an
+        # object, not a one-element array (CONTRACT 0.1 C19).
+        return exo.dumps({'Results': flat[0]})
     return exo.dumps([{'Results': text} for text in flat])
 
 
@@ -681,29 +714,31 @@ def _clear_immutable_step(ctx):
 
 
 def _remove_groups_step(ctx):
-    """Remove-CIPPGroups: one line per group; licensed, dynamic and AD-synced groups are left alone."""
+    """Remove-CIPPGroups: first the groups it will not touch (licensed: left for the licence step; dynamic; AD-synced),
+    in membership order, then the Graph removals, then the Exchange ones (distribution lists, mail-enabled security),
+    as its three phases report them (CONTRACT 0.1 C8)."""
     tenant = ctx['state'].resolve_tenant(ctx['tf'])
     upn, user_id = ctx['upn'], ctx['id']
     groups = [g for g in tenant.groups.values() if user_id in (g.get('_members') or [])]
     if not groups:
         return '%s is not a member of any groups.' % upn
-    lines = []
+    lines, graph_lines, exo_lines = [], [], []
     for group in groups:
         name = group.get('displayName')
-        if group.get('_assignedLicenses'):
+        if group.get('_assignedLicenses') or group.get('assignedLicenses'):
             lines.append("Skipping removal of %s from group '%s' because it has assigned licenses. This group will be handled "
                          "during the license removal step." % (upn, name))
         elif str(group.get('membershipRule') or '').strip():
             lines.append("Error: Could not remove %s from group '%s' because it is a Dynamic Group." % (upn, name))
         elif group.get('onPremisesSyncEnabled'):
             lines.append("Error: Could not remove %s from group '%s' because it is synced with Active Directory." % (upn, name))
+        elif 'Unified' in (group.get('groupTypes') or []) or not group.get('mailEnabled'):
+            group['_members'].remove(user_id)
+            graph_lines.append("Successfully removed %s from group '%s'" % (upn, name))
         else:
             group['_members'].remove(user_id)
-            unified = 'Unified' in (group.get('groupTypes') or [])
-            # Graph-managed groups are quoted in the message; distribution lists (through EXO) are not.
-            lines.append("Successfully removed %s from group '%s'" % (upn, name) if unified or not group.get('mailEnabled')
-                         else 'Successfully removed %s from group %s' % (upn, name))
-    return lines
+            exo_lines.append('Successfully removed %s from group %s' % (upn, name))
+    return lines + graph_lines + exo_lines
 
 
 def _delete_user_step(ctx):

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 
 from .handlers_exchange import (CippError, find_mailbox, iso, parse_time, public, results, set_rule_state, tenant_for,
                                 text_or_none, visible_rules)
+from .graph_schema import PASSWORD_TYPE, authentication_methods
 from .registry import CONTROL_HOOKS, ConvertBoolError, Response, convert_to_bool, endpoint, eq_true, label_value, ps_bool_text
 
 PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490'
@@ -66,11 +67,20 @@ def find_user(tenant, ident):
     return None
 
 
-def require_user(state, tenant_filter, ident):
+def require_user(state, tenant_filter, ident, encoded=False, quiet=False):
+    """The user a CIPP helper's GET users/{ident} finds, or CippError with Graph's 404 text.
+
+    Most helpers paste `ident` into the URL unencoded, so a `#` (a guest's `#EXT#`) cuts the path there and Graph
+    looks up what came before it (CONTRACT 0.1 C5); `encoded=True` for the few that EscapeDataString it.
+    `quiet=True`: a tenant CIPP does not manage gives (None, None) - the Graph helpers only Write-Error on that deny
+    path, nothing happens and the caller carries on as if the call had worked (C9)."""
+    if quiet and (not tenant_filter or state.resolve_tenant(tenant_filter) is None):
+        return None, None
     tenant = tenant_for(state, tenant_filter, 'Graph request')
-    user = find_user(tenant, ident)
+    key = ident if encoded or ident is None else str(ident).split('#', 1)[0]
+    user = find_user(tenant, key)
     if user is None:
-        raise CippError(graph_not_found(ident))
+        raise CippError(graph_not_found(key))
     return tenant, user
 
 
@@ -95,11 +105,12 @@ def reset_password(state, tenant_filter, user_ident, display_name=None, force_ch
     """Set-CIPPResetPassword -> the result item {resultText, copyField, state}."""
     # No default: callers that omit -DisplayName (BEC remediation) get "for , {id}" exactly as CIPP writes it.
     try:
-        _unused, user = require_user(state, tenant_filter, user_ident)
+        _unused, user = require_user(state, tenant_filter, user_ident, quiet=True)
         password = new_password()
-        synced = user.get('onPremisesSyncEnabled') is True
+        synced = user is not None and user.get('onPremisesSyncEnabled') is True
         # Writeback resets always force a change at next logon; cloud resets follow the flag.
-        _record_password_change(state, user, password, True if synced else force_change)
+        if user is not None:
+            _record_password_change(state, user, password, True if synced else force_change)
     except CippError as exc:
         raise CippError('Failed to reset password for %s, %s. Error: %s' % (text_or_none(display_name), text_or_none(user_ident), exc)) from None
     if synced:
@@ -117,7 +128,9 @@ def reset_password(state, tenant_filter, user_ident, display_name=None, force_ch
 def set_sign_in_state(state, tenant_filter, user_ident, enabled):
     """Set-CIPPSignInState: the PATCH is applied even for synced users, then the WARNING is thrown."""
     try:
-        _unused, user = require_user(state, tenant_filter, user_ident)
+        _unused, user = require_user(state, tenant_filter, user_ident, quiet=True)
+        if user is None:
+            return 'Successfully set account enabled state to %s for %s' % (ps_bool_text(bool(enabled)), user_ident)
         user['accountEnabled'] = bool(enabled)
         if user.get('onPremisesSyncEnabled') is True:
             raise CippError('WARNING: User %s is AD Sync enabled. Please enable/disable in the local AD.' % user_ident)
@@ -129,9 +142,10 @@ def set_sign_in_state(state, tenant_filter, user_ident, enabled):
 def revoke_sessions(state, tenant_filter, user_ident, username):
     """Revoke-CIPPSessions (invalidateAllRefreshTokens)."""
     try:
-        _unused, user = require_user(state, tenant_filter, user_ident)
-        user['_sessionsRevokedAt'] = state.now()
-        user['signInSessionsValidFromDateTime'] = iso(state.now())
+        _unused, user = require_user(state, tenant_filter, user_ident, quiet=True)
+        if user is not None:
+            user['_sessionsRevokedAt'] = state.now()
+            user['signInSessionsValidFromDateTime'] = iso(state.now())
         return 'Successfully revoked sessions for %s' % text_or_none(username)
     except CippError as exc:
         raise CippError('Failed to revoke sessions for %s. Error: %s' % (text_or_none(username), exc)) from None
@@ -155,10 +169,12 @@ def remove_user_mfa(state, tenant_filter, upn, method_id=None):
     if not tenant_filter:
         raise CippError("Cannot bind argument to parameter 'TenantFilter' because it is an empty string.")
     try:
-        _unused, user = require_user(state, tenant_filter, upn)
+        # Remove-CIPPUserMFA encodes the UPN (EscapeDataString), so guests are found.
+        _unused, user = require_user(state, tenant_filter, upn, encoded=True, quiet=True)
     except CippError as exc:
         raise CippError('Failed to get MFA methods for user %s. Error: %s' % (upn, exc)) from None
-    removable = [m for m in auth_methods(user) if not method_id or m.get('id') == method_id]
+    wanted = str(method_id or '').lower()
+    removable = [m for m in auth_methods(user) if not method_id or str(m.get('id')).lower() == wanted] if user else []
     if not removable:
         if method_id:
             return 'No removable MFA method with id %s found for user %s' % (method_id, upn)
@@ -212,10 +228,13 @@ def clear_immutable_id(state, tenant_filter, user_ident, username=None):
     """Clear-CIPPImmutableId without a User object: GET (restoring a soft-deleted user on 404), then PATCH to null."""
     shown = username if username is not None else user_ident
     try:
+        if not tenant_filter or state.resolve_tenant(tenant_filter) is None:
+            return 'Successfully cleared immutable ID for user %s' % text_or_none(shown)  # the deny path only Write-Errors (C9)
         tenant = tenant_for(state, tenant_filter, 'Graph request')
-        user = find_user(tenant, user_ident) or restore_deleted_user(tenant, user_ident)
+        key = str(user_ident).split('#', 1)[0]  # users/$UserID, unencoded (C5)
+        user = find_user(tenant, key) or restore_deleted_user(tenant, key)
         if user is None:
-            raise CippError(graph_not_found(user_ident))
+            raise CippError(graph_not_found(key))
         if user.get('onPremisesSyncEnabled') is True:
             raise CippError('Unable to update the specified properties for on-premises mastered Directory Sync objects or '
                             'objects currently undergoing migration.')
@@ -370,7 +389,9 @@ def list_per_user_mfa(req):
         all_users = False
     with req.state.lock:
         try:
-            tenant = tenant_for(req.state, req.q('tenantFilter'), 'Graph request')
+            tenant = req.state.resolve_tenant(req.q('tenantFilter')) if req.q('tenantFilter') else None
+            if tenant is None:  # the deny path only Write-Errors: Graph returned nothing (C9)
+                return Response.json([] if all_users else [{'PerUserMFAState': None, 'UserPrincipalName': user_ident}])
             if all_users:
                 return Response.json([{'userPrincipalName': u.get('userPrincipalName'), 'id': u['id'],
                                        'perUserMfaState': u.get('_perUserMfa') or 'disabled'} for u in tenant.users.values()])
@@ -378,9 +399,7 @@ def list_per_user_mfa(req):
                 # GET /users/?$select=... lists everyone, so the single-user projection holds every state.
                 states = [u.get('_perUserMfa') or 'disabled' for u in tenant.users.values()]
                 return Response.json([{'PerUserMFAState': states, 'UserPrincipalName': None}])
-            user = find_user(tenant, user_ident)
-            if user is None:
-                raise CippError(graph_not_found(user_ident))
+            _unused, user = require_user(req.state, req.q('tenantFilter'), user_ident)  # users/$UserId unencoded (C5)
             return Response.json([{'PerUserMFAState': user.get('_perUserMfa') or 'disabled', 'UserPrincipalName': user_ident}])
         except CippError as exc:
             inner = 'Failed to get MFA State for %s : %s' % (text_or_none(user_ident), exc)
@@ -463,7 +482,12 @@ def _new_tap_code():
 def create_tap(state, tenant_filter, user_ident, lifetime=None, usable_once=False, start=None):
     """New-CIPPTAP: POST temporaryAccessPassMethods with the Graph-side rules (policy range, one usable pass, guests)."""
     try:
-        _unused, user = require_user(state, tenant_filter, user_ident)
+        _unused, user = require_user(state, tenant_filter, user_ident, quiet=True)
+        if user is None:
+            # The POST went nowhere (deny path, C9): New-CIPPTAP builds its answer from a null response.
+            return {'resultText': 'The TAP for %s is  - This TAP is usable for the next  minutes' % user_ident, 'userId': user_ident,
+                    'copyField': None, 'temporaryAccessPass': None, 'lifetimeInMinutes': None, 'startDateTime': None,
+                    'isUsableOnce': None, 'state': 'success'}
         if user.get('userType') == 'Guest' and '#ext#' in str(user.get('userPrincipalName', '')).lower():
             raise CippError('Temporary Access Pass cannot be added to an external guest user.')
         minutes = int(float(lifetime)) if lifetime not in (None, '') else TAP_DEFAULT_MINUTES
@@ -568,10 +592,11 @@ def exec_password_never_expires(req):
     upn = text_or_none(req.b('userPrincipalName'))
     with req.state.lock:
         try:
-            _unused, user = require_user(req.state, req.b('tenantFilter'), user_ident)
-            if not isinstance(policy, str) or not valid_password_policy(policy):
-                raise CippError("Invalid value specified for property 'passwordPolicies' of resource 'User'.")
-            user['passwordPolicies'] = policy
+            _unused, user = require_user(req.state, req.b('tenantFilter'), user_ident, quiet=True)
+            if user is not None:
+                if not isinstance(policy, str) or not valid_password_policy(policy):
+                    raise CippError("Invalid value specified for property 'passwordPolicies' of resource 'User'.")
+                user['passwordPolicies'] = policy
         except CippError as exc:
             return results(['Failed to set PasswordPolicy for user %s to %s. Error: %s' % (upn, text_or_none(name), exc)], 500)
     return results(['Successfully set PasswordPolicy for user %s to %s' % (upn, text_or_none(name))])
@@ -698,7 +723,7 @@ def build_bec_report(state, tenant, user_ident, username):
                           'FromIP': m.get('FromIP')} for m in sent],
         'MailboxPermissionChanges': _permission_events(tenant, since),
         'NewUsers': [_user_summary(u) for u in users if (parse_time(u.get('createdDateTime')) or 0) >= since],
-        'MFADevices': [public(m) for m in auth_methods(user)],
+        'MFADevices': [m for m in authentication_methods(user, now) if m['@odata.type'] != PASSWORD_TYPE] if user else [],
         'ChangedPasswords': [_user_summary(u) for u in users if _password_changed_at(u) >= since],
         'IntuneDevices': _intune_devices(tenant, user_id) if user_id else [],
         'IntuneDevicesError': None,
@@ -718,16 +743,42 @@ def _user_summary(user):
             'lastPasswordChangeDateTime': user.get('lastPasswordChangeDateTime') or (iso(changed) if changed else None)}
 
 
+def _bec_exception(message):
+    """Get-CippException's object for the error that ended a BEC run."""
+    return {'Message': message, 'NormalizedError': message, 'RawError': 'Not available',
+            'Position': 'At /home/site/wwwroot/Modules/CIPPActivityTriggers/Public/Entrypoints/Activity Triggers/BEC/Push-BECRun.ps1',
+            'StackTrace': 'at Push-BECRun', 'ScriptName': '/home/site/wwwroot/Modules/CIPPActivityTriggers/Public/Entrypoints/'
+            'Activity Triggers/BEC/Push-BECRun.ps1', 'LineNumber': 'Not available', 'Category': 'NotSpecified: (:) [], RuntimeException'}
+
+
+def _empty_bec_report(state):
+    """Push-BECRun against a tenant CIPP does not manage: every helper only Write-Errors on the deny path, so each
+    section is empty and the run completes (CONTRACT 0.1 C9)."""
+    return {'AddedApps': [], 'SuspectUserMailboxLogons': [], 'LastSuspectUserLogon': [], 'SuspectUserDevices': [], 'NewRules': [],
+            'InboxRuleChanges': [], 'SentMessages': [], 'MailboxPermissionChanges': [], 'NewUsers': [], 'MFADevices': [],
+            'ChangedPasswords': [], 'IntuneDevices': [], 'IntuneDevicesError': 'Intune device query did not return a response',
+            'ExtractedAt': ps_now_json(state.now()), 'ExtractResult': 'Successfully extracted logs from auditlog'}
+
+
 def _finish_bec(state, key, entry):
-    """Run the queued BECRun now: the report, or the error object when the tenant cannot be read."""
-    tenant = state.resolve_tenant(entry.get('_tenantFilter')) if entry.get('_tenantFilter') else None
-    if tenant is None:
-        message = "Graph request denied for '%s': the tenant is not in CIPP's tenant list." % text_or_none(entry.get('_tenantFilter'))
-        entry.update(Status='Error', Report={'Results': message, 'Exception': {'Message': message, 'NormalizedError': message},
+    """Run the queued BECRun now (Push-BECRun.ps1). Without a tenant or a user id it returns at once and nothing is
+    stored (the row stays Waiting). A failure inside the run (the `bec/failure` control, or a seeded user whose report
+    is too big for the table row) stores {Results: <error>, Exception, ExtractedAt} with Status Error (C4)."""
+    tenant_filter = entry.get('_tenantFilter')
+    if not tenant_filter or not key:
+        return False
+    failure = state.bec_failures.get(str(key).lower())
+    if failure is not None:
+        entry.update(Status='Error', Report={'Results': failure, 'Exception': _bec_exception(failure),
                                              'ExtractedAt': ps_now_json(state.now())})
-        return
+        return True
+    tenant = state.resolve_tenant(tenant_filter)
+    if tenant is None:
+        entry.update(Status='Completed', Tenant=None, Report=_empty_bec_report(state))
+        return True
     entry.update(Status='Completed', Tenant=tenant.row.get('customerId'),
                  Report=build_bec_report(state, tenant, key, entry.get('_userName')))
+    return True
 
 
 def _bec_due(state, entry):
@@ -755,9 +806,8 @@ def exec_bec_check(req):
             return Response.json({'GUID': userid})
         if entry.get('Status') == 'Waiting':
             entry['_polls'] = entry.get('_polls', 0) + 1
-            if not _bec_due(req.state, entry):
+            if not _bec_due(req.state, entry) or not _finish_bec(req.state, key, entry):
                 return Response.json({'Waiting': True})
-            _finish_bec(req.state, key, entry)
         return Response.json(entry['Report'])
 
 
@@ -767,8 +817,7 @@ def bec_finish_hook(state, body=None):
     finished = []
     with state.lock:
         for key, entry in state.bec_cache.items():
-            if entry.get('Status') == 'Waiting' and (only is None or key == only):
-                _finish_bec(state, key, entry)
+            if entry.get('Status') == 'Waiting' and (only is None or key == only) and _finish_bec(state, key, entry):
                 finished.append(key)
     return {'finished': finished}
 
@@ -785,6 +834,21 @@ def bec_config_hook(state, body=None):
     return dict(settings)
 
 
+def bec_failure_hook(state, body=None, method='POST'):
+    """Control `bec/failure`: {"userid", "message"} makes that user's next BEC runs fail with `message` (the text
+    Push-BECRun's catch stores, after Get-NormalizedError); DELETE clears them all (the seeded one included)."""
+    body = body if isinstance(body, dict) else {}
+    with state.lock:
+        if method == 'DELETE':
+            state.bec_failures = {}
+        elif method != 'GET':
+            state.bec_failures[str(body['userid']).lower()] = str(body.get('message') or
+                                                                   'The emulator was told to fail this BEC run.')
+        return dict(state.bec_failures)
+
+
+bec_failure_hook.wants_method = True
+CONTROL_HOOKS['bec/failure'] = bec_failure_hook
 CONTROL_HOOKS['bec/finish'] = bec_finish_hook
 CONTROL_HOOKS['bec/config'] = bec_config_hook
 

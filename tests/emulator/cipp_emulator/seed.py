@@ -201,8 +201,9 @@ def sync_group_licences(tenant, user, assigned_at=None):
     """Group-based licensing: the user inherits every SKU of every licence-assigning group it is a direct member of."""
     user['_groupLicenses'] = [(sku, group['id']) for group in tenant.groups.values() if user['id'] in group['_members']
                               for sku in group.get('_assignedLicenses') or []]
-    set_licenses(user, user.get('_directLicenses') or [lic['skuId'] for lic in user.get('assignedLicenses') or []],
-                 assigned_at or user.get('createdDateTime'))
+    direct = user['_directLicenses'] if user.get('_directLicenses') is not None else [
+        lic['skuId'] for lic in user.get('assignedLicenses') or []]
+    set_licenses(user, direct, assigned_at or user.get('createdDateTime'))
 
 
 def new_user(tenant, upn, display_name, given=None, surname=None, created=None, **fields):

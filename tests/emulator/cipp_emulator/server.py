@@ -753,11 +753,14 @@ class EmulatorHandle:
         self.thread.join(timeout=5)
 
 
-def make_server(seed='default', host='127.0.0.1', port=0, latency_ms=0):
-    """(EmulatorServer, Emulator) bound to host:port (0 = a free port), not yet serving."""
+def make_server(seed='default', host='127.0.0.1', port=0, latency_ms=0, consistency=None):
+    """(EmulatorServer, Emulator) bound to host:port (0 = a free port), not yet serving. `consistency`:
+    {"reads": N, "seconds": S} starts every state (and every reset) with Graph's eventual consistency on."""
     def fresh(name):
         state = build_state(name)
         state.latency_ms = latency_ms
+        if consistency:
+            state.consistency = {'reads': int(consistency.get('reads') or 0), 'seconds': float(consistency.get('seconds') or 0)}
         return state
 
     emulator = Emulator(fresh(seed), None)
@@ -774,9 +777,9 @@ def make_server(seed='default', host='127.0.0.1', port=0, latency_ms=0):
     return EmulatorServer((host, port), emulator), emulator
 
 
-def start_emulator(seed='default', host='127.0.0.1', port=0, latency_ms=0):
+def start_emulator(seed='default', host='127.0.0.1', port=0, latency_ms=0, consistency=None):
     """Start the emulator in a background thread and return its handle (``.url``, ``.state``, ``.stop()``)."""
-    server, emulator = make_server(seed, host, port, latency_ms)
+    server, emulator = make_server(seed, host, port, latency_ms, consistency)
     thread = threading.Thread(target=server.serve_forever, name='cipp-emulator', daemon=True)
     thread.start()
     return EmulatorHandle(server, thread, emulator)

@@ -52,7 +52,8 @@ def test_add_user_generates_a_complex_password_and_sets_the_flag(cipp):
     assert sum(kinds) >= 3  # Entra's complexity rule
     live = cipp.emu.state.resolve_tenant(TENANT).find_user('gen.pass@contoso.com')
     assert live['_password'] == password and live['_forceChangePassword'] is True
-    assert body['User']['userPrincipalName'] == 'gen.pass@contoso.com' and body['CopyFrom'] is None
+    assert body['User']['userPrincipalName'] == 'gen.pass@contoso.com'
+    assert body['CopyFrom'] == {'Success': None, 'Error': None, 'Skipped': None}
 
 
 def test_add_user_graph_refusals_are_500(cipp):
@@ -111,17 +112,21 @@ def test_a_scheduled_add_user_runs_when_the_scheduler_does(cipp):
     assert users(cipp, graphFilter="userPrincipalName eq 'soon@contoso.com'")
 
 
-@pytest.mark.parametrize('tenant', ['AllTenants', 'stranger.example'])
-def test_writes_to_a_tenant_cipp_does_not_manage_fail_and_change_nothing(cipp, tenant):
+@pytest.mark.parametrize('tenant', ['AllTenants', 'stranger.example', '  '])
+def test_writes_to_a_tenant_cipp_does_not_manage_answer_success_and_change_nothing(cipp, tenant):
+    """CONTRACT 0.1 C9: the Graph helpers only Write-Error on the deny path (New-GraphPOSTRequest.ps1) and the
+    handlers do not catch it, so CIPP reports the write as done. A tenant of spaces is such a tenant too (C10)."""
     target = cloud_users(cipp)[0]
-    denied = "Graph request denied for '%s': the tenant is not in CIPP's tenant list." % tenant
+    before = len(users(cipp))
     status, body, _ctype = cipp.call('AddUser', 'POST', body={'tenantFilter': tenant, 'username': 'x', 'Domain': TENANT, 'displayName': 'X'})
-    assert (status, body) == (500, {'Results': ['Failed to create user. Error:%s' % denied]})
+    assert status == 200 and body['Results'][0] == 'Created New User.' and body['Results'][1]['copyField'] == 'x@%s' % TENANT
+    assert body['User'] is None
     status, body, _ctype = cipp.call('ExecDisableUser', 'POST', body={'tenantFilter': tenant, 'ID': target['id']})
-    assert (status, body) == (500, {'Results': 'Failed to set sign-in state for %s. Error: %s' % (target['id'], denied)})
+    assert (status, body) == (200, {'Results': 'Successfully set account enabled state to False for %s' % target['id']})
     status, body, _ctype = cipp.call('EditUser', 'POST', body=edit_body(target, tenantFilter=tenant, jobTitle='Nope'))
-    assert (status, body) == (200, {'Results': ['Failed to edit user. %s' % denied]})
+    assert (status, body) == (200, {'Results': ['Success. The user has been edited.']})
     assert user(cipp, target['id'])['accountEnabled'] is True and user(cipp, target['id'])['jobTitle'] == target['jobTitle']
+    assert len(users(cipp)) == before
 
 
 def test_add_user_bulk(cipp):
@@ -278,18 +283,25 @@ def test_edit_group_owners_distribution_lists_and_properties(cipp):
 
 
 def test_bulk_license_add_replace_and_refusals(cipp):
+    """Invoke-ExecBulkLicense.ps1: only the FIRST id of an item's userIds is processed; an id Graph does not have is
+    'not found'; a value that is not an object id fails the users lookup and so the whole call (400)."""
     unlicensed = [u for u in cloud_users(cipp) if not u['assignedLicenses'] and u['usageLocation']][0]
     licensed = [u for u in cloud_users(cipp) if [l['skuId'] for l in u['assignedLicenses']] == [SPB]][0]
+    ghost = '00000000-0000-4000-8000-00000000dead'
     body = [{'tenantFilter': TENANT, 'userIds': unlicensed['id'], 'LicenseOperation': 'Add', 'Licenses': [{'value': SPB}]},
-            {'tenantFilter': TENANT, 'userIds': [licensed['id'], 'nobody'], 'LicenseOperation': 'Replace', 'ReplaceAllLicenses': True,
-             'Licenses': [{'value': STANDARD}]}]
+            {'tenantFilter': TENANT, 'userIds': [licensed['id'], unlicensed['id']], 'LicenseOperation': 'Replace',
+             'ReplaceAllLicenses': True, 'Licenses': [{'value': STANDARD}]},
+            {'tenantFilter': TENANT, 'userIds': [ghost], 'LicenseOperation': 'Add', 'Licenses': [{'value': SPB}]}]
     status, answer, _ctype = cipp.call('ExecBulkLicense', 'POST', body=body)
     assert status == 200
-    assert answer['Results'] == [LICENCE_OK % unlicensed['userPrincipalName'], LICENCE_OK % licensed['userPrincipalName'],
-                                 'User nobody not found in tenant %s' % TENANT]
+    assert answer['Results'] == ['User %s not found in tenant %s' % (ghost, TENANT), LICENCE_OK % unlicensed['userPrincipalName'],
+                                 LICENCE_OK % licensed['userPrincipalName']]
     assert [l['skuId'] for l in user(cipp, licensed['id'])['assignedLicenses']] == [STANDARD]
     full = [{'tenantFilter': TENANT, 'userIds': [licensed['id']], 'LicenseOperation': 'Add',
              'Licenses': [{'value': '3b555118-da6a-4418-894f-7df1e2096870'}]}]
     assert 'does not have any available licenses' in cipp.call('ExecBulkLicense', 'POST', body=full)[1]['Results'][0]
+    status, answer, _ctype = cipp.call('ExecBulkLicense', 'POST', body=[dict(body[0], userIds=['nobody'])])
+    assert (status, answer) == (400, {'Results': ["Failed to process bulk license operation: Failed to fetch users for chunk "
+                                                  "UserLookup0: Invalid object identifier 'nobody'."]})
     status, answer, _ctype = cipp.call('ExecBulkLicense', 'POST', body=[dict(body[0], tenantFilter='stranger.example')])
-    assert status == 400 and "not in CIPP's tenant list" in answer['Results'][0]
+    assert (status, answer) == (200, {'Results': ['User %s not found in tenant stranger.example' % unlicensed['id']]})

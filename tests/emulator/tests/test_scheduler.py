@@ -10,6 +10,12 @@ from conftest import Client, token_for
 OFFBOARDING = 'Invoke-CIPPOffboardingJob'
 
 
+def result_texts(raw):
+    """A stored offboarding result: one object for one step (CONTRACT 0.1 C19), an array for several."""
+    parsed = json.loads(raw)
+    return [parsed['Results']] if isinstance(parsed, dict) else [item['Results'] for item in parsed]
+
+
 @pytest.fixture
 def api(cipp):
     """The conftest's editor client on a freshly reset default estate."""
@@ -207,7 +213,7 @@ def test_mailbox_steps_groups_rules_and_convert(api, tenant):
     offboard(api, tenant, [upn], RemoveGroups=True, RemoveRules=True, ConvertToShared=True, disableForwarding=True,
              OOO='<p>Gone</p>', RemoveMFADevices=True)
     run_until_done(api)
-    texts = [r['Results'] for r in json.loads(offboarding_task(api, tenant, upn)['Results'])]
+    texts = result_texts(offboarding_task(api, tenant, upn)['Results'])
     dynamic = [g for g in before if g.get('membershipRule')]
     assert any("because it is a Dynamic Group." in t for t in texts) == bool(dynamic)
     assert 'Successfully deleted all rules for %s' % upn in texts
@@ -236,7 +242,7 @@ def test_forward_needs_a_value_object(api, tenant):
     api.call('RemoveScheduledItem', 'POST', body={'id': row['RowKey']})
     offboard(api, tenant, [user['userPrincipalName']], forward={'value': target['userPrincipalName']}, KeepCopy=True)
     run_until_done(api)
-    texts = [r['Results'] for r in json.loads(offboarding_task(api, tenant, user['userPrincipalName'])['Results'])]
+    texts = result_texts(offboarding_task(api, tenant, user['userPrincipalName'])['Results'])
     assert texts == ['Successfully set forwarding for %s to Internal Address %s with keeping a copy set to True'
                      % (user['userPrincipalName'], target['userPrincipalName'])]
     assert tenant.mailboxes[user['id']]['ForwardingAddress'] == target['mailNickname']
@@ -247,7 +253,7 @@ def test_remove_licenses_is_a_separate_task_five_minutes_later(api, tenant):
     upn = user['userPrincipalName']
     offboard(api, tenant, [upn], RemoveLicenses=True)
     run_until_done(api)
-    texts = [r['Results'] for r in json.loads(offboarding_task(api, tenant, upn)['Results'])]
+    texts = result_texts(offboarding_task(api, tenant, upn)['Results'])
     assert texts[0].startswith('Scheduled license removal for %s. Licenses currently assigned that will be removed: ' % upn)
     assert user['assignedLicenses']  # still licensed
     removal = tasks(api, Name='Remove License: %s' % upn)
@@ -266,7 +272,7 @@ def test_delete_user_and_clear_immutable_id_of_a_synced_user(api, tenant):
     upn = ad_user['userPrincipalName']
     offboard(api, tenant, [upn], ClearImmutableId=True, DeleteUser=True)
     run_until_done(api)
-    texts = [r['Results'] for r in json.loads(offboarding_task(api, tenant, upn)['Results'])]
+    texts = result_texts(offboarding_task(api, tenant, upn)['Results'])
     assert texts == ['Scheduled Immutable ID clear task for when the user account is no longer synced in the on-premises directory.',
                      "Successfully deleted user with ID: '%s' and Username: '%s'" % (ad_user['id'], upn)]
     assert ad_user['id'] in tenant.deleted and ad_user['id'] not in tenant.users

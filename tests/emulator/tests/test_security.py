@@ -394,9 +394,12 @@ def test_bec_can_finish_by_time(api, tenant):
     assert 'ExtractResult' in report
 
 
-def test_bec_unknown_tenant_gives_the_error_object(api):
+def test_bec_unknown_tenant_completes_with_an_empty_report(api):
+    """Push-BECRun.ps1: New-ExoRequest / New-GraphGetRequest / New-GraphBulkRequest only Write-Error for a tenant CIPP
+    does not manage, nothing throws, and the run completes with empty sections (CONTRACT 0.1 C9)."""
     user = member(tenants(api)[0])
     api.call('ExecBECCheck', params={'tenantFilter': 'nosuch.example', 'userid': user['id'], 'userName': user['userPrincipalName']})
     assert api.control('bec/finish', {'userid': user['id']}) == {'finished': [user['id']]}
     _unused, report, _unused = api.call('ExecBECCheck', params={'GUID': user['id']})
-    assert set(report) == {'Results', 'Exception', 'ExtractedAt'} and "not in CIPP's tenant list" in report['Results']
+    assert report['NewRules'] == [] and report['MFADevices'] == [] and 'Results' not in report
+    assert report['IntuneDevicesError'] == 'Intune device query did not return a response'
