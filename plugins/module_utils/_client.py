@@ -19,6 +19,7 @@ import email.utils
 import json
 import random
 import re
+import threading
 import time
 
 try:
@@ -41,6 +42,13 @@ from ansible_collections.msp.cipp.plugins.module_utils._token_cache import Token
 USER_AGENT = 'msp.cipp-ansible/0.1.0'
 DEFAULT_TOKEN_URL = 'https://login.microsoftonline.com/{auth_tenant_id}/oauth2/v2.0/token'
 ALL_TENANTS = 'alltenants'
+
+# The parameter names that carry the customer tenant of a call (any case; a value may be an autocomplete dict).
+TENANT_KEYS = ('tenantfilter', 'tenantid')
+# Endpoints that act on CIPP itself, not on one customer tenant, and so need no tenantFilter. Every other endpoint
+# must name a tenant: without one CIPP falls back to the partner tenant, i.e. the MSP's own (CONTRACT 0.1 C10).
+TENANTLESS = frozenset(name.lower() for name in ('ListTenants', 'me', 'ListCustomRole', 'RemoveScheduledItem', _endpoints.BATCH))
+TENANT_FORM = "a customer tenant's default domain (contoso.com, contoso.onmicrosoft.com) or its tenant id"
 
 # What CIPP's own frontend treats as a failure text (CippApiResults.jsx), unless an item has a state.
 FAILURE_TEXT = re.compile(r'error|failed|exception|not found|invalid_grant', re.IGNORECASE)
@@ -98,6 +106,11 @@ class CippClient:
         self.calls = []
         self.token_requests = 0
         self.known_secrets = set(s for s in (client_secret, access_token) if s)
+        # Tenants CIPP manages (lower-case domains and ids), read once per token and shared through the token cache;
+        # ``_tenants_live`` says this client read them itself, so a miss is final. cipp_users writes from threads.
+        self._managed = None
+        self._tenants_live = False
+        self._tenant_lock = threading.Lock()
 
     # ------------------------------------------------------------------ public API
 
@@ -113,6 +126,7 @@ class CippClient:
         if spec.write and self.check_mode:
             raise CippCheckModeError('Refusing to send %s in check mode. This is a bug in msp.cipp: the module '
                                      'should have planned the call instead.' % spec.name, endpoint=spec.name)
+        self._require_managed_tenants(spec, params)
         self._collect_sent_secrets(params)
         entry = self._record(spec, params, sent=True)
         status, body = self._send(spec, params, entry)
@@ -126,6 +140,8 @@ class CippClient:
         spec = _endpoints.lookup(endpoint)
         params = self._with_tenant(params, tenant)
         self._guard(spec, params)
+        # Checked in check mode too: the plan of a write to a tenant CIPP does not manage would be a false promise.
+        self._require_managed_tenants(spec, params)
         if self.check_mode:
             self._record(spec, params, sent=False)
             return None
@@ -138,9 +154,12 @@ class CippClient:
         ``{'status': int, 'body': parsed}`` in the same order. Writes are not batched: a lost batch
         response would leave every write in it uncertain.
         """
-        for name, _params in requests_list:
-            if _endpoints.lookup(name).write:
+        for name, params in requests_list:
+            spec = _endpoints.lookup(name)
+            if spec.write:
                 raise CippGuardError('%s is a write; writes are never sent through $batch.' % name, endpoint=name)
+            # Every sub-request is checked before the first chunk goes out.
+            _require_tenant(spec, self._with_tenant(params, tenant))
         results = []
         for start in range(0, len(requests_list), _endpoints.BATCH_LIMIT):
             chunk = requests_list[start:start + _endpoints.BATCH_LIMIT]
@@ -183,21 +202,60 @@ class CippClient:
             # Array bodies (ExecBulkLicense) carry tenantFilter per item.
             return [dict(item) for item in params]
         params = dict(params or {})
-        if tenant and not any(key.lower() == 'tenantfilter' for key in params):
+        # An empty tenant is passed on too, so that _require_tenant names it as empty rather than missing.
+        if tenant is not None and not any(key.lower() == 'tenantfilter' for key in params):
             params['tenantFilter'] = tenant
         return params
 
     @staticmethod
     def _guard(spec, params):
+        _require_tenant(spec, params)
         if not spec.write:
             return
-        for item in params if isinstance(params, list) else [params]:
-            for key, value in item.items():
-                if key.lower() in ('tenantfilter', 'tenantid'):
-                    value = value.get('value') if isinstance(value, dict) else value
-                    if isinstance(value, str) and value.strip().lower() == ALL_TENANTS:
-                        raise CippGuardError('Refusing to send %s to AllTenants: writes must name one customer tenant.'
-                                             % spec.name, endpoint=spec.name)
+        for value in _tenants_of(params):
+            if isinstance(value, str) and value.strip().lower() == ALL_TENANTS:
+                raise CippGuardError('Refusing to send %s to AllTenants: writes must name one customer tenant.'
+                                     % spec.name, endpoint=spec.name)
+
+    def _require_managed_tenants(self, spec, params):
+        """Before a write: every tenant it names must be one CIPP manages (CONTRACT 0.1 C9).
+
+        CIPP answers a write to a tenant it does not manage (or excludes) with success and does nothing, so the
+        check has to happen here. The list is read once per token (ListTenants, kept in the token cache), and once
+        more when a tenant is missing from a cached list: it may have been added since.
+        """
+        if not spec.write:
+            return
+        for tenant in _tenants_of(params):
+            if tenant.strip().lower() == ALL_TENANTS:
+                continue  # refused by _guard already
+            with self._tenant_lock:
+                known = tenant.lower() in self._managed_tenants()
+                if not known and not self._tenants_live:
+                    known = tenant.lower() in self._managed_tenants(refresh=True)
+            if not known:
+                raise CippConfigError(
+                    'tenant %r is not a tenant CIPP manages (it is not in ListTenants, or CIPP excludes it); refusing to '
+                    'send %s. CIPP would answer success and change nothing. Give %s.' % (tenant, spec.name, TENANT_FORM),
+                    endpoint=spec.name)
+
+    def _managed_tenants(self, refresh=False):
+        if self._managed is not None and (self._tenants_live or not refresh):
+            return self._managed
+        key = self._cache_key()
+        if not refresh:
+            cached = self.cache.get_tenants(key, self.api_base)
+            if cached is not None:
+                self._managed = cached
+                return cached
+        # Imported here: the api layer sits above the client (it imports nothing from it, so no cycle either way).
+        from ansible_collections.msp.cipp.plugins.module_utils._api_directory import list_tenants, tenant_keys
+        managed = set()
+        for row in list_tenants(self):
+            managed.update(tenant_keys(row))
+        self._managed, self._tenants_live = managed, True
+        self.cache.put_tenants(key, self.api_base, sorted(managed))
+        return managed
 
     def _record(self, spec, params, sent, batched=False):
         entry = {'endpoint': spec.name, 'method': spec.method, 'write': spec.write,
@@ -315,6 +373,9 @@ class CippClient:
     # ------------------------------------------------------------------ auth
 
     def _cache_key(self):
+        if self.static_token:
+            # No token of ours to cache, but the tenant list is kept per API and given token.
+            return TokenCache.key(self.api_base, None, None, secret=self.static_token)
         return TokenCache.key(self.token_url, self.client_id, self.scope)
 
     def _get_token(self):
@@ -421,6 +482,33 @@ def _api_base(api_url):
     if base.lower().endswith('/api'):
         base = base[:-4]
     return base
+
+
+def _tenants_of(params):
+    """The tenant values a call names (top-level keys; per item for array bodies), autocomplete dicts unwrapped."""
+    values = []
+    for item in params if isinstance(params, list) else [params]:
+        for key, value in item.items():
+            if key.lower() in TENANT_KEYS:
+                values.append(value.get('value') if isinstance(value, dict) else value)
+    return values
+
+
+def _require_tenant(spec, params):
+    """Refuse a call without a tenant, or with an empty or blank one (CONTRACT 0.1 C10), before anything is sent.
+
+    CIPP treats a missing tenantFilter as the partner tenant (the MSP's own) and one of only spaces as an unknown
+    tenant that quietly does nothing, so neither may reach it.
+    """
+    for item in params if isinstance(params, list) else [params]:
+        values = _tenants_of(item)
+        if not values and spec.name.lower() in TENANTLESS:
+            continue
+        blank = [value for value in values if not isinstance(value, str) or not value.strip()]
+        if not values or blank:
+            raise CippConfigError(
+                'tenant is %s for %s: give %s. Without one CIPP acts on the partner (MSP) tenant or on nothing.'
+                % ('empty (%r)' % blank[0] if blank else 'missing', spec.name, TENANT_FORM), endpoint=spec.name)
 
 
 def _where(spec):

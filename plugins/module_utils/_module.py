@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.msp.cipp.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, CippClient
+from ansible_collections.msp.cipp.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, TENANT_FORM, CippClient
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, redact
-from ansible_collections.msp.cipp.plugins.module_utils._errors import CippError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
 
 CONNECTION_ARGSPEC = dict(
     api_url=dict(type='str', fallback=(env_fallback, ['CIPP_API_URL'])),
@@ -35,8 +35,17 @@ CONNECTION_ARGSPEC = dict(
 )
 
 
+def check_params(params):
+    """Checks every module makes, on both execution paths, before a client exists or anything is sent."""
+    tenant = params.get('tenant')
+    if tenant is not None and not str(tenant).strip():
+        # CIPP would act on the partner (MSP) tenant, or quietly on nothing (CONTRACT 0.1 C10).
+        raise CippConfigError('tenant is empty (%r): give %s.' % (tenant, TENANT_FORM))
+
+
 def client_from_params(params, check_mode):
-    """A CippClient from module (or action plugin) parameters."""
+    """A CippClient from module (or action plugin) parameters, after check_params."""
+    check_params(params)
     return CippClient(
         api_url=params.get('api_url'),
         client_id=params.get('client_id'),

@@ -6,6 +6,9 @@
 One JSON file per (token URL, client id, scope), in a 0700 directory, written 0600 by atomic
 replace. Fetching a token happens under an exclusive file lock, and the cache is read again once
 the lock is held, so twenty forks starting together still ask the token endpoint once.
+
+The same entry keeps the list of tenants CIPP manages (read before the first write of a run), so a
+play reads ListTenants once per token rather than once per task. A new token starts without a list.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +31,8 @@ DISABLED_VALUES = ('off', 'false', 'no', 'none', 'disabled', '')
 
 # Refresh this long before the token expires, so a long task never starts with a dying token.
 REFRESH_MARGIN = 300
+# The longest a tenant list is trusted (with a token it lives no longer than the token).
+TENANTS_TTL = 3600
 
 
 def default_cache_dir():
@@ -57,9 +62,12 @@ class TokenCache:
         self._memory = {}
 
     @staticmethod
-    def key(token_url, client_id, scope):
-        raw = '\n'.join([token_url or '', client_id or '', scope or ''])
-        return hashlib.sha256(raw.encode('utf-8')).hexdigest()[:40]
+    def key(token_url, client_id, scope, secret=None):
+        """The entry's name: a hash, so neither the secret nor anything else readable ends up in a file name."""
+        parts = [token_url or '', client_id or '', scope or '']
+        if secret:
+            parts.append(hashlib.sha256(secret.encode('utf-8')).hexdigest())
+        return hashlib.sha256('\n'.join(parts).encode('utf-8')).hexdigest()[:40]
 
     def _path(self, key):
         return os.path.join(self.directory, key + '.json')
@@ -73,13 +81,17 @@ class TokenCache:
     def get(self, key, now=None):
         """A still-fresh token for ``key``, or None."""
         now = time.time() if now is None else now
-        entry = self._memory.get(key)
-        if entry is None and self.directory:
-            entry = self._read_file(key)
-        if entry and entry.get('expires_at', 0) - _margin(entry.get('lifetime', 0)) > now:
+        entry = self._entry(key)
+        if entry and entry.get('access_token') and entry.get('expires_at', 0) - _margin(entry.get('lifetime', 0)) > now:
             self._memory[key] = entry
             return entry['access_token']
         return None
+
+    def _entry(self, key):
+        entry = self._memory.get(key)
+        if entry is None and self.directory:
+            entry = self._read_file(key)
+        return entry
 
     def _read_file(self, key):
         try:
@@ -87,13 +99,39 @@ class TokenCache:
                 entry = json.load(handle)
         except (IOError, OSError, ValueError):
             return None
-        if not isinstance(entry, dict) or not entry.get('access_token'):
+        if not isinstance(entry, dict):
             return None
         return entry
 
+    def get_tenants(self, key, api, now=None):
+        """The cached tenant keys (a set) for the CIPP at ``api``, or None when there is no fresh list."""
+        now = time.time() if now is None else now
+        entry = self._entry(key) or {}
+        record = entry.get('tenants')
+        if not isinstance(record, dict) or record.get('api') != api or record.get('expires_at', 0) <= now:
+            return None
+        if entry.get('access_token') and entry.get('expires_at', 0) <= now:
+            return None  # the token it came with has expired: so has the list
+        self._memory[key] = entry
+        return set(str(item) for item in record.get('keys') or [])
+
+    def put_tenants(self, key, api, keys, now=None):
+        """Keep ``keys`` with the entry's token (or on their own, for a token given by the user)."""
+        now = time.time() if now is None else now
+        with self.lock(key):
+            # The file first: another fork may have stored a newer token since this process read it.
+            entry = dict((self._read_file(key) if self.directory else None) or self._memory.get(key) or {})
+            expires = now + TENANTS_TTL
+            if entry.get('access_token'):
+                expires = min(expires, entry.get('expires_at', 0))
+            entry['tenants'] = {'api': api, 'keys': list(keys), 'expires_at': expires}
+            self._store(key, entry)
+
     def put(self, key, access_token, lifetime, now=None):
         now = time.time() if now is None else now
-        entry = {'access_token': access_token, 'expires_at': now + lifetime, 'lifetime': lifetime}
+        self._store(key, {'access_token': access_token, 'expires_at': now + lifetime, 'lifetime': lifetime})
+
+    def _store(self, key, entry):
         self._memory[key] = entry
         if not self.directory:
             return

@@ -88,6 +88,13 @@ _install_collection_loader(_path_entry())
 # ---------------------------------------------------------------------------------------------
 
 TOKEN_PATH = '/partner-tenant-id/oauth2/v2.0/token'
+# What the fake's ListTenants answers by default (queue a reply for ListTenants to answer something else).
+MANAGED_TENANTS = (
+    {'customerId': '7d3c0000-0000-4000-8000-000000000001', 'defaultDomainName': 'contoso.com',
+     'initialDomainName': 'contoso.onmicrosoft.com'},
+    {'customerId': '7d3c0000-0000-4000-8000-000000000002', 'defaultDomainName': 'fabrikam.com',
+     'initialDomainName': 'fabrikam.onmicrosoft.com'},
+)
 
 
 class Reply:
@@ -209,6 +216,9 @@ class FakeCipp:
                 self.issued_tokens.append(token)
             return Reply(body={'token_type': 'Bearer', 'expires_in': 3599, 'ext_expires_in': 3599, 'access_token': token},
                          delay=self.token_delay)
+        if request.path == '/api/ListTenants':
+            # The tenants the unit tests write to, so the client's managed-tenant check before a write passes.
+            return Reply(body=[dict(row, displayName=row['defaultDomainName']) for row in MANAGED_TENANTS])
         if request.path == '/api/$batch':
             # Like CIPP: always 200, one response per sub-request; the body echoes what was asked.
             subs = (request.json or {}).get('requests', [])

@@ -233,7 +233,7 @@ class TestRequestShapes:
 
     def test_write_is_a_post_with_a_json_body(self, cipp):
         cipp.client().call('ExecDisableUser', {'ID': UPN, 'Enable': False}, tenant=TENANT)
-        [request] = cipp.fake.api_requests
+        [request] = cipp.fake.requests_to('ExecDisableUser')
         assert request.method == 'POST'
         assert request.headers['content-type'] == 'application/json'
         # Real JSON booleans (CONTRACT quirk 9), tenant added.
@@ -247,7 +247,7 @@ class TestRequestShapes:
     def test_array_body_is_sent_as_is(self, cipp):
         body = [{'tenantFilter': TENANT, 'userIds': [USER_ID], 'LicenseOperation': 'Add', 'AddLicenses': ['sku']}]
         cipp.client().call('ExecBulkLicense', body, tenant=TENANT)
-        assert cipp.fake.api_requests[0].json == body
+        assert cipp.fake.requests_to('ExecBulkLicense')[0].json == body
 
     def test_call_records_status_and_attempts(self, cipp):
         cipp.fake.reply('ListUsers', cipp.Reply(503, 'busy'), cipp.Reply(200, []))
@@ -611,8 +611,9 @@ class TestCheckMode:
     def test_write_in_check_mode_records_a_planned_call_and_sends_nothing(self, cipp):
         client = cipp.client(check_mode=True)
         assert client.write('ExecDisableUser', {'ID': UPN, 'Enable': False}, tenant=TENANT) is None
-        assert cipp.fake.received == []
-        assert client.calls == [{'endpoint': 'ExecDisableUser', 'method': 'POST', 'write': True,
+        # Only the read of the tenants CIPP manages (check mode checks the tenant as a real run would).
+        assert [request.path for request in cipp.fake.api_requests] == ['/api/ListTenants']
+        assert client.calls[-1:] == [{'endpoint': 'ExecDisableUser', 'method': 'POST', 'write': True,
                                  'params': {'ID': UPN, 'Enable': False, 'tenantFilter': TENANT},
                                  'sent': False, 'status': None}]
 
@@ -632,7 +633,7 @@ class TestCheckMode:
         client = cipp.client()
         assert client.write('ExecDisableUser', {'ID': UPN}, tenant=TENANT) == {'Results': 'Successfully disabled %s' % UPN}
         assert len(cipp.fake.requests_to('ExecDisableUser')) == 1
-        [entry] = client.calls
+        [entry] = [call for call in client.calls if call['write']]
         assert entry['sent'] is True and entry['status'] == 200 and entry['write'] is True
 
     def test_endpoint_names_are_looked_up_case_insensitively(self, cipp):
@@ -641,7 +642,7 @@ class TestCheckMode:
             client.call('execdisableuser', {'ID': UPN}, tenant=TENANT)
         client.write('execdisableuser', {'ID': UPN}, tenant=TENANT)
         # The catalogue's spelling is what the log and the URL use.
-        assert client.calls[0]['endpoint'] == 'ExecDisableUser'
+        assert client.calls[-1]['endpoint'] == 'ExecDisableUser'
 
 
 # ================================================================================== AllTenants guard
@@ -696,7 +697,7 @@ class TestRedaction:
                                        'access_token': 'abcd-token', 'copyField': 'abcd-copy', 'Authorization': 'Bearer x',
                                        'tap': 'TAP12345', 'forceChangePasswordNextSignIn': True,
                                        'nested': {'newPassword': 'Other-Passw0rd'}, 'displayName': 'Jane'}, tenant=TENANT)
-        params = client.calls[0]['params']
+        params = client.calls[-1]['params']
         for key in ('password', 'client_secret', 'access_token', 'copyField', 'Authorization', 'tap'):
             assert params[key] == MASK, key
         assert params['nested'] == {'newPassword': MASK}

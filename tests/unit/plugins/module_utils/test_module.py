@@ -112,7 +112,8 @@ class TestFinish:
         client.call('ExecCreateTAP', {'ID': UPN}, tenant=TENANT)
         client.call('ListUsers', {'note': 'after %s' % TAP}, tenant=TENANT)
         result = finish({'changed': True}, client, want_diff=False)
-        assert [call['endpoint'] for call in result['cipp_calls']] == ['ExecCreateTAP', 'ListUsers']
+        # ListTenants: the tenant is checked before the first write.
+        assert [call['endpoint'] for call in result['cipp_calls']] == ['ListTenants', 'ExecCreateTAP', 'ListUsers']
         assert TAP not in json.dumps(result['cipp_calls'])
 
     def test_diff_only_when_asked(self, cipp):
@@ -169,7 +170,7 @@ class TestCippModule:
         assert result['changed'] is True
         assert result['diff'] == {'before': {'enabled': True}, 'after': {'enabled': False}}
         planned = [(call['endpoint'], call['sent']) for call in result['cipp_calls']]
-        assert planned == [('ListUsers', True), ('ExecDisableUser', False)]
+        assert planned == [('ListUsers', True), ('ListTenants', True), ('ExecDisableUser', False)]
         assert cipp.fake.requests_to('ExecDisableUser') == []
 
     def test_diff_is_dropped_without_diff_mode(self, cipp, capsys):
@@ -217,7 +218,7 @@ class TestCippModule:
         assert result['status'] == 403
         assert result['cipp_message'] == rbac
         assert 'ExecDisableUser' in result['msg'] and 'HTTP 403' in result['msg'] and rbac in result['msg']
-        assert [call['endpoint'] for call in result['cipp_calls']] == ['ExecDisableUser']
+        assert [call['endpoint'] for call in result['cipp_calls']] == ['ListTenants', 'ExecDisableUser']
         assert cipp.fake.issued_tokens[0] not in output
         assert cipp.client_secret not in output
 

@@ -349,3 +349,57 @@ def test_concurrent_processes_make_exactly_one_token_request(cipp):
     bearers = set(request.bearer for request in cipp.fake.api_requests)
     assert len(cipp.fake.api_requests) == WORKERS
     assert bearers == {cipp.fake.issued_tokens[0]}
+
+
+# ================================================================================== the tenant list kept with the token
+
+class TestTenantList:
+
+    def test_kept_with_the_token_and_read_by_another_instance(self, tmp_path):
+        directory = str(tmp_path / 'tokens')
+        TokenCache(directory).put(KEY, 'tok-A', 3600, now=NOW)
+        TokenCache(directory).put_tenants(KEY, 'https://cipp', ['contoso.com', 'id-1'], now=NOW)
+        other = TokenCache(directory)
+        assert other.get_tenants(KEY, 'https://cipp', now=NOW + 10) == {'contoso.com', 'id-1'}
+        # The token is still there, untouched.
+        assert other.get(KEY, now=NOW + 10) == 'tok-A'
+        assert mode_of(os.path.join(directory, KEY + '.json')) == 0o600
+
+    def test_another_api_url_does_not_use_the_list(self, tmp_path):
+        cache = TokenCache(str(tmp_path))
+        cache.put_tenants(KEY, 'https://cipp-a', ['contoso.com'], now=NOW)
+        assert cache.get_tenants(KEY, 'https://cipp-b', now=NOW) is None
+
+    def test_the_list_ends_with_its_token(self, tmp_path):
+        directory = str(tmp_path)
+        TokenCache(directory).put(KEY, 'tok-A', 600, now=NOW)
+        TokenCache(directory).put_tenants(KEY, 'https://cipp', ['contoso.com'], now=NOW)
+        assert TokenCache(directory).get_tenants(KEY, 'https://cipp', now=NOW + 599) == {'contoso.com'}
+        assert TokenCache(directory).get_tenants(KEY, 'https://cipp', now=NOW + 601) is None
+
+    def test_a_new_token_starts_without_a_list(self, tmp_path):
+        directory = str(tmp_path)
+        cache = TokenCache(directory)
+        cache.put(KEY, 'tok-A', 3600, now=NOW)
+        cache.put_tenants(KEY, 'https://cipp', ['contoso.com'], now=NOW)
+        TokenCache(directory).put(KEY, 'tok-B', 3600, now=NOW + 10)
+        assert TokenCache(directory).get_tenants(KEY, 'https://cipp', now=NOW + 20) is None
+
+    def test_without_a_token_the_list_lives_at_most_the_ttl(self, tmp_path):
+        cache = TokenCache(str(tmp_path))
+        cache.put_tenants(KEY, 'https://cipp', ['contoso.com'], now=NOW)
+        assert TokenCache(str(tmp_path)).get_tenants(KEY, 'https://cipp', now=NOW + token_cache_module.TENANTS_TTL - 1) == {'contoso.com'}
+        assert TokenCache(str(tmp_path)).get_tenants(KEY, 'https://cipp', now=NOW + token_cache_module.TENANTS_TTL + 1) is None
+
+    def test_a_401_forgets_the_list_with_the_token(self, tmp_path):
+        directory = str(tmp_path)
+        cache = TokenCache(directory)
+        cache.put(KEY, 'tok-A', 3600, now=NOW)
+        cache.put_tenants(KEY, 'https://cipp', ['contoso.com'], now=NOW)
+        cache.invalidate(KEY, 'tok-A')
+        assert TokenCache(directory).get_tenants(KEY, 'https://cipp', now=NOW) is None
+
+    def test_memory_only_cache_keeps_the_list_in_the_process(self):
+        cache = TokenCache(None)
+        cache.put_tenants(KEY, 'https://cipp', ['contoso.com'], now=NOW)
+        assert cache.get_tenants(KEY, 'https://cipp', now=NOW) == {'contoso.com'}
