@@ -39,6 +39,14 @@ def list_tenants(client, tenant=None):
     return rows
 
 
+def managed_tenant_keys(client):
+    """Every name and id (lower case) by which a tenant CIPP manages can be given: what the client checks writes against."""
+    keys = set()
+    for row in list_tenants(client):
+        keys.update(tenant_keys(row))
+    return keys
+
+
 def tenant_keys(row):
     return set(str(row.get(key) or '').lower() for key in ('defaultDomainName', 'initialDomainName', 'customerId')) - {''}
 

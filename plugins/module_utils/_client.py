@@ -74,7 +74,7 @@ class CippClient:
 
     def __init__(self, api_url, client_id=None, client_secret=None, auth_tenant_id=None, token_url=None,
                  access_token=None, validate_certs=True, timeout=60, max_retries=4, token_cache=None,
-                 check_mode=False, retry_budget=300, session=None, sleep=time.sleep):
+                 check_mode=False, retry_budget=300, session=None, sleep=time.sleep, managed_tenants=None):
         if not HAS_REQUESTS:
             raise CippConfigError('The Python library requests is required by msp.cipp: %s' % REQUESTS_IMPORT_ERROR)
         self.api_base = _api_base(api_url)
@@ -108,6 +108,9 @@ class CippClient:
         self.known_secrets = set(s for s in (client_secret, access_token) if s)
         # Tenants CIPP manages (lower-case domains and ids), read once per token and shared through the token cache;
         # ``_tenants_live`` says this client read them itself, so a miss is final. cipp_users writes from threads.
+        # managed_tenants(client) -> the names and ids of the tenants CIPP manages. Given by the caller (the module
+        # wrapper passes the API layer's ListTenants reader): the transport knows no endpoint's meaning.
+        self._list_managed = managed_tenants
         self._managed = None
         self._tenants_live = False
         self._tenant_lock = threading.Lock()
@@ -248,11 +251,10 @@ class CippClient:
             if cached is not None:
                 self._managed = cached
                 return cached
-        # Imported here: the api layer sits above the client (it imports nothing from it, so no cycle either way).
-        from ansible_collections.msp.cipp.plugins.module_utils._api_directory import list_tenants, tenant_keys
-        managed = set()
-        for row in list_tenants(self):
-            managed.update(tenant_keys(row))
+        if self._list_managed is None:
+            raise CippGuardError('This client was made without a way to read CIPP\'s tenant list (managed_tenants), so it '
+                                 'cannot check the tenant of a write; refusing to send it.')
+        managed = set(key.lower() for key in self._list_managed(self))
         self._managed, self._tenants_live = managed, True
         self.cache.put_tenants(key, self.api_base, sorted(managed))
         return managed

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.msp.cipp.plugins.module_utils._api_directory import managed_tenant_keys
 from ansible_collections.msp.cipp.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, TENANT_FORM, CippClient
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, redact
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
@@ -54,10 +55,11 @@ def client_from_params(params, check_mode):
         token_url=params.get('token_url'),
         access_token=params.get('access_token'),
         validate_certs=params.get('validate_certs', True),
-        timeout=params.get('timeout') or 60,
+        timeout=60 if params.get('timeout') is None else params['timeout'],  # 0 is an error, not "the default"
         max_retries=4 if params.get('max_retries') is None else params['max_retries'],
         token_cache=params.get('token_cache'),
         check_mode=check_mode,
+        managed_tenants=managed_tenant_keys,
     )
 
 

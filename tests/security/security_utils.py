@@ -38,8 +38,9 @@ def endpoints(log, kind=None):
 
 def client_for(cipp_env, **options):
     """The collection's own client, in-process, with the connection settings of cipp_env."""
+    from ansible_collections.msp.cipp.plugins.module_utils._api_directory import managed_tenant_keys  # pylint: disable=import-error
     from ansible_collections.msp.cipp.plugins.module_utils._client import CippClient  # pylint: disable=import-error
-    settings = dict(api_url=cipp_env['CIPP_API_URL'], client_id=cipp_env['CIPP_CLIENT_ID'],
+    settings = dict(managed_tenants=managed_tenant_keys, api_url=cipp_env['CIPP_API_URL'], client_id=cipp_env['CIPP_CLIENT_ID'],
                     client_secret=cipp_env['CIPP_CLIENT_SECRET'], token_url=cipp_env['CIPP_TOKEN_URL'],
                     token_cache=cipp_env['CIPP_TOKEN_CACHE'], max_retries=0)
     settings.update(options)

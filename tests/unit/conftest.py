@@ -295,9 +295,11 @@ class CippRig:
 
     def client(self, **overrides):
         """A CippClient for the fake, with client credentials, a private cache and recorded (not real) sleeps."""
+        from ansible_collections.msp.cipp.plugins.module_utils._api_directory import managed_tenant_keys
         from ansible_collections.msp.cipp.plugins.module_utils._client import CippClient
         options = dict(api_url=self.fake.url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                       token_url=self.fake.token_url, token_cache=self.token_dir, sleep=self.sleeps.append)
+                       token_url=self.fake.token_url, token_cache=self.token_dir, sleep=self.sleeps.append,
+                       managed_tenants=managed_tenant_keys)
         options.update(overrides)
         return CippClient(**options)
 
