@@ -4,6 +4,7 @@
 #                     action group check, unit (core 2.19 and 2.21), emulator contract tests,
 #                     integration (core 2.19 on the fast path and on the module path, then 2.21),
 #                     resilience (fault soak, lost answers, readonly client, check mode, hypothesis bad input),
+#                     security (one test per hardening item), molecule (`molecule test` of every role),
 #                     benchmark smoke run (tiny versions of every benchmark: correctness checks only),
 #                     ansible-test sanity (2.19/py3.11, 2.21/py3.12),
 #                     ansible-lint (production profile) + antsibull-docs, changelog lint, collection build
@@ -63,7 +64,7 @@ skip_without_312 = if [ -z "$(PYTHON312)" ]; then echo "no Python 3.12 found: $@
 # Run a tool from venv $(1) with that venv first on PATH (ansible-test and ansible-lint look for tools there).
 in_venv = PATH=$(1)/bin:$$PATH
 
-.PHONY: help venv venv-core venv-2.21 collection ansible-test-cache setup test unit unit-2.21 emulator-tests integration integration-2.21 \
+.PHONY: help venv venv-core venv-2.21 collection security molecule ansible-test-cache setup test unit unit-2.21 emulator-tests integration integration-2.21 \
 	integration-module-path resilience bench bench-smoke sanity sanity-2.19 sanity-2.21 lint changelog-lint build check-action-group docs demo sandbox clean \
 	distclean
 
@@ -98,7 +99,7 @@ setup: venv collection ansible-test-cache
 # summary shows all failures; the exit status is still non-zero).
 TEST_STAGES := setup:setup action-group:check-action-group unit-2.19:unit unit-2.21:unit-2.21 emulator:emulator-tests \
 	integration-2.19:integration integration-modules:integration-module-path integration-2.21:integration-2.21 \
-	resilience:resilience bench-smoke:bench-smoke \
+	resilience:resilience security:security molecule:molecule bench-smoke:bench-smoke \
 	sanity-2.19:sanity-2.19 sanity-2.21:sanity-2.21 \
 	lint:lint changelog:changelog-lint build:build
 KEEP_GOING ?=
@@ -148,6 +149,18 @@ integration-2.21: venv collection
 # The resilience suite shares the integration harness (tests/resilience/conftest.py loads it).
 resilience: venv-core collection
 	$(call in_venv,$(VENV)) $(VENV)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) tests/resilience
+
+# The security suite (tests/security, one test per hardening item) shares the integration harness too.
+security: venv-core collection
+	$(call in_venv,$(VENV)) $(VENV)/bin/python -m pytest $(PYTEST_OPTS) -n $(INTEGRATION_WORKERS) tests/security
+
+# `molecule test` of every role (roles/<role>/molecule/default), each against its own emulator; see tests/molecule/.
+ROLES := $(notdir $(wildcard roles/*))
+molecule: venv-core collection
+	@for role in $(ROLES); do \
+		echo "== molecule test: $$role"; \
+		( cd roles/$$role && $(call in_venv,$(VENV)) ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1 $(VENV)/bin/molecule test ) || exit 1; \
+	done
 
 # Benchmarks: timing goals are reported (met or missed), correctness checks fail the run. Not part of make test;
 # bench-smoke (every scenario, tiny, under a minute) is.

@@ -4,6 +4,8 @@
 """Start and stop a CIPP emulator in the background, for callers that cannot hold a process (molecule).
 
     python tests/utils/emulator_ctl.py start DIR [--seed SEED]   start one on a free port; wait until it listens
+    python tests/utils/emulator_ctl.py ensure DIR [--seed SEED]  start one unless the one of DIR still runs
+                                                                  (prints "started URL" or "running URL")
     python tests/utils/emulator_ctl.py stop DIR                    stop the one started in DIR (if it still runs)
 
 DIR gets `emulator.log`, `emulator.pid` and `connection.json`: the msp.cipp connection options for the emulator's
@@ -88,13 +90,31 @@ def start(directory, seed):
     return 0
 
 
+def running(directory):
+    """The URL of the emulator started in ``directory`` when it still runs, else None."""
+    try:
+        with open(os.path.join(directory, 'emulator.pid')) as handle:
+            pid = int(handle.read().strip())
+        with open(os.path.join(directory, 'connection.json')) as handle:
+            url = json.load(handle)['api_url']
+    except (IOError, OSError, ValueError, KeyError):
+        return None
+    return url if _ours(pid) else None
+
+
 def main(argv):
-    if len(argv) < 3 or argv[1] not in ('start', 'stop'):
+    if len(argv) < 3 or argv[1] not in ('start', 'ensure', 'stop'):
         print(__doc__, file=sys.stderr)
         return 2
     if argv[1] == 'stop':
         return stop(argv[2])
     seed = argv[argv.index('--seed') + 1] if '--seed' in argv else 'default'
+    if argv[1] == 'ensure':
+        url = running(argv[2])
+        if url:
+            print('running %s' % url)
+            return 0
+        sys.stdout.write('started ')
     return start(argv[2], seed)
 
 
