@@ -76,7 +76,7 @@ def same_recipient(current, wanted, wanted_user=None):
     if '@' in current or not wanted_user:
         return False
     names = [wanted_user.get(key) for key in ('id', 'userPrincipalName', 'mail', 'mailNickname', 'displayName')]
-    names += [address for address in email_addresses(wanted_user.get('proxyAddresses'))]
+    names += email_addresses(wanted_user.get('proxyAddresses'))
     return current.lower() in set(str(name).lower() for name in names if name)
 
 

@@ -188,7 +188,10 @@ def set_licences(client, tenant, user_id, adds, removes, labels):
     a display label.
     """
     item = {'tenantFilter': tenant, 'userIds': [user_id]}
-    refs = lambda skus: [{'value': sku, 'label': labels.get(sku, sku)} for sku in skus]  # noqa: E731
+
+    def refs(skus):
+        return [{'value': sku, 'label': labels.get(sku, sku)} for sku in skus]
+
     if adds and removes:
         item.update({'LicenseOperation': 'Replace', 'Licenses': refs(adds), 'LicensesToReplace': refs(removes), 'ReplaceAllLicenses': False})
     elif adds:

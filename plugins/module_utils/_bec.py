@@ -157,7 +157,9 @@ def bec_info(client, params, check_mode):
         raise CippConfigError('wait_timeout and poll_interval must be at least 1 second.')
     tenant = params['tenant']
     user = require_user(client, tenant, params['user'])
-    report = run_check(client, tenant, user, refresh=params['refresh'], wait_timeout=params['wait_timeout'],
+    # ExecBECCheck with overwrite rewrites CIPP's cached report and starts a new run (CONTRACT 0.1 C17): in check mode
+    # the cached report is read instead. Without one, CIPP starts a first run whatever we send.
+    report = run_check(client, tenant, user, refresh=params['refresh'] and not check_mode, wait_timeout=params['wait_timeout'],
                        poll_interval=params['poll_interval'])
     mailbox = exchange.mailbox_details(client, tenant, user) or None
     domains = set(row['name'] for row in directory_api.list_domains(client, tenant))

@@ -192,7 +192,10 @@ def set_per_user_state(client, tenant, user, wanted):
     if current == wanted:
         return {'changed': False}
     # Graph's own values are lower case; the UI's capitals are not verified to work (CONTRACT 13).
-    applied = lambda: mfa_api.per_user_state(client, tenant, user['id']) == wanted  # noqa: E731
+
+    def applied():
+        return mfa_api.per_user_state(client, tenant, user['id']) == wanted
+
     write_verified(client, lambda: mfa_api.set_per_user_state(client, tenant, user, wanted), applied=applied)
     # CIPP sends the change in a Graph batch and never reads its result: "Successfully set" proves nothing.
     confirm(client, applied, 'ExecPerUserMFA', 'the per-user MFA state %s for %s' % (wanted, user.get('userPrincipalName')))
@@ -205,7 +208,10 @@ def remove_methods(client, tenant, user):
     methods = mfa_api.authentication_methods(client, tenant, user['id'])
     if not methods:
         return {'changed': False, 'message': None}
-    applied = lambda: not mfa_api.authentication_methods(client, tenant, user['id'])  # noqa: E731
+
+    def applied():
+        return not mfa_api.authentication_methods(client, tenant, user['id'])
+
     response = write_verified(client, lambda: mfa_api.reset_mfa(client, tenant, user['id']), applied=applied)
     confirm(client, applied, 'ExecResetMFA', 'the MFA methods of %s removed' % user.get('userPrincipalName'))
     text = result_text(response)

@@ -39,7 +39,10 @@ options:
     type: str
     required: true
   refresh:
-    description: Make a new report instead of returning CIPP's cached one.
+    description:
+      - Make a new report instead of returning CIPP's cached one.
+      - A new report rewrites CIPP's cached one and starts a run in CIPP (the tenant itself is not changed). In check
+        mode the cached report is read instead, whatever this says; when CIPP has none yet it starts a first run anyway.
     type: bool
     default: true
   wait_timeout:

@@ -842,8 +842,7 @@ def bec_failure_hook(state, body=None, method='POST'):
         if method == 'DELETE':
             state.bec_failures = {}
         elif method != 'GET':
-            state.bec_failures[str(body['userid']).lower()] = str(body.get('message') or
-                                                                   'The emulator was told to fail this BEC run.')
+            state.bec_failures[str(body['userid']).lower()] = str(body.get('message') or 'The emulator was told to fail this BEC run.')
         return dict(state.bec_failures)
 
 

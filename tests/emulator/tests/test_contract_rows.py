@@ -7,7 +7,6 @@ Functions/, Core/ = Modules/CIPPCore/Public/, Activity/ = Modules/CIPPActivityTr
 
 import json
 
-import pytest
 import requests
 
 from conftest import Client

@@ -68,4 +68,3 @@ def test_switching_replies_back_on_keeps_the_external_reply():
     (endpoint, body), = client.writes
     # Without ExternalMessage CIPP would set ExternalAudience None (CONTRACT 0.1 C14).
     assert endpoint == 'ExecSetOoO' and body['ExternalMessage'] == '<p>Away, ext</p>' and 'InternalMessage' not in body
-

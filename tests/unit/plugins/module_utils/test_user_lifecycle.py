@@ -71,8 +71,8 @@ class ScriptedClient:
         """ListGraphRequest's Results for the Graph endpoints the client reads."""
         endpoint = params['Endpoint']
         if endpoint == 'domains':
-            return [{'id': 'contoso.com', 'isDefault': True, 'isVerified': True}, {'id': 'contoso.onmicrosoft.com', 'isInitial': True,
-                                                                                  'isVerified': True}]
+            return [{'id': 'contoso.com', 'isDefault': True, 'isVerified': True},
+                    {'id': 'contoso.onmicrosoft.com', 'isInitial': True, 'isVerified': True}]
         if endpoint == 'subscribedSkus':
             return [{'skuId': SPB, 'skuPartNumber': 'SPB', 'consumedUnits': 7, 'prepaidUnits': {'enabled': 10}},
                     {'skuId': E3, 'skuPartNumber': 'ENTERPRISEPACK', 'consumedUnits': 25, 'prepaidUnits': {'enabled': 25}}]
