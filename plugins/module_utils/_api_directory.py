@@ -27,7 +27,8 @@ def list_tenants(client, tenant=None):
     """
     params = {}
     if tenant and tenant.lower() != ALL_TENANTS.lower():
-        params['tenantFilter'] = tenant
+        # Lower case: CIPP's table lookup is case-sensitive, and a miss makes it rebuild its whole tenant list.
+        params['tenantFilter'] = tenant.lower()
     rows = client.call('ListTenants', params) or []
     rows = [row for row in rows if isinstance(row, dict) and row.get('customerId') not in (None, '', ALL_TENANTS)]
     # A name lookup can return an excluded tenant: Get-Tenants.ps1's table filter "Excluded eq false and

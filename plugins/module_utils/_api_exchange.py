@@ -193,8 +193,19 @@ def disable_mailbox_rule(client, tenant, rule, upn):
 
 
 def mailbox_permissions(client, tenant, user_identity):
-    """Who has rights on the mailbox: ``[{User, Permissions}]``.
+    """Who has rights on the mailbox: ``[{User, Permissions}]``, ``Permissions`` always one comma-separated string,
+    the mailbox's own ``NT AUTHORITY\\SELF`` row left out. An empty list proves nothing: CIPP drops Exchange's
+    per-cmdlet errors (an unknown mailbox gives ``[]`` too).
 
-    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ListmailboxPermissions.ps1`` (query ``userId``).
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ListmailboxPermissions.ps1``
+    (query ``userId``; FullAccess rows from Get-MailboxPermission join their rights into a string, SendAs rows from
+    Get-RecipientPermission keep a list).
     """
-    return client.call('ListmailboxPermissions', {'userId': user_identity}, tenant=tenant) or []
+    rows = client.call('ListmailboxPermissions', {'userId': user_identity}, tenant=tenant) or []
+    permissions = []
+    for row in rows:
+        if not isinstance(row, dict) or str(row.get('User') or '').upper() == 'NT AUTHORITY\\SELF':
+            continue
+        rights = row.get('Permissions')
+        permissions.append(dict(row, Permissions=', '.join(str(r) for r in rights) if isinstance(rights, list) else rights))
+    return permissions

@@ -15,6 +15,7 @@ import time
 
 from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as exchange
+from ansible_collections.msp.cipp.plugins.module_utils._api_graph import result_text
 from ansible_collections.msp.cipp.plugins.module_utils._api_users import EMAIL, find_user
 from ansible_collections.msp.cipp.plugins.module_utils._common import check_bounded, email_addresses, make_diff, outside, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippResultError
@@ -67,6 +68,7 @@ class MailboxRun:
 
     def __init__(self, client, tenant, user, check_mode, sleep=time.sleep):
         self.client, self.tenant, self.user, self.check_mode, self.sleep = client, tenant, user, check_mode, sleep
+        self.warnings = []
         self.expected = {}  # setting -> function(fresh details) -> True when the write's effect is visible
         self.upn = user['userPrincipalName']
         self.before, self.after = {}, {}
@@ -120,7 +122,11 @@ class MailboxRun:
             current = self.details().get('RecipientTypeDetails')
             wanted, cipp_type = MAILBOX_TYPES[params['mailbox_type']]
             if str(current).lower() != wanted.lower():
-                exchange.convert_mailbox(self.client, self.tenant, self.upn, cipp_type)
+                answer = exchange.convert_mailbox(self.client, self.tenant, self.upn, cipp_type)
+                # CIPP appends "Warning: detected mailbox size is ... exceeds the 50 GB shared mailbox limit" on success.
+                warning = str(result_text(answer)).partition('Warning:')[2].strip()
+                if warning:
+                    self.warnings.append('ExecConvertMailbox: %s' % warning)
                 self.changed('mailbox_type', current, wanted,
                              lambda: str(self.details().get('RecipientTypeDetails')).lower() == wanted.lower())
         if params.get('hidden_from_gal') is not None:
@@ -143,6 +149,8 @@ class MailboxRun:
         result = {'changed': bool(self.actions), 'user': {'id': self.user['id'], 'userPrincipalName': self.upn}, 'actions': self.actions}
         if self.actions:
             result['diff'] = make_diff(self.before, self.after)
+        if self.warnings:
+            result['warnings'] = list(self.warnings)
         return result
 
     # -- forwarding: ForwardingAddress is internal, ForwardingSmtpAddress external (CONTRACT 6.2)

@@ -42,6 +42,11 @@ def act(client, tenant, user, action, must_change=True, return_password=False):
         # MustChange is explicit: CIPP treats a missing value as false (CONTRACT quirk 9).
         response = users_api.reset_password(client, tenant, user, must_change)
         password = _copy_field(response)
+        if user.get('onPremisesSyncEnabled') and response is not None:
+            # Set-CIPPResetPassword.ps1: "Password reset accepted ... This user is directory synced": the cloud password
+            # changes, but on-premises AD (and password writeback) decides what the user signs in with.
+            result['warnings'] = ['%s is synchronised from on-premises AD: CIPP set a cloud password, but on-premises AD may '
+                                  'overwrite it at the next sync unless password writeback is on.' % upn]
         if return_password and password:
             result['password'] = password
             result[RETURNED_SECRETS] = ['password']
