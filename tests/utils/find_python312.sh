@@ -20,7 +20,7 @@ pyenv_root=${PYENV_ROOT:-$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")}
 if [ -d "$pyenv_root/versions" ]; then
     while IFS= read -r version; do
         candidates+=("$pyenv_root/versions/$version/bin/python3.12")
-    done < <(for dir in "$pyenv_root"/versions/3.12*; do [ -d "$dir" ] && basename "$dir"; done | sort -t. -k3,3nr)
+    done < <(for dir in "$pyenv_root"/versions/3.12*; do [ -d "$dir" ] && echo "${dir##*/}"; done | sort -t. -k3,3nr)
 fi
 candidates+=(/usr/bin/python3.12 /usr/local/bin/python3.12 /opt/python/3.12/bin/python3.12)
 

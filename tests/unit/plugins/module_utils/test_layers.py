@@ -130,7 +130,8 @@ def api_endpoints():
 def _doc_rows():
     with open(DOCS_TABLE) as handle:
         rows = [line for line in handle if line.startswith('|') and not line.startswith('|---')]
-    return [[cell.strip() for cell in row.strip().strip('|').split('|')] for row in rows if not row.startswith('| Endpoint ')]
+    cells = [[cell.strip() for cell in row.strip().strip('|').split('|')] for row in rows if not row.startswith('| Endpoint ')]
+    return [row for row in cells if len(row) == 6]  # the endpoint tables (Endpoint, source, send, read, emulator, tests)
 
 
 def test_every_endpoint_of_the_api_layer_is_in_docs_cipp_api_md():
