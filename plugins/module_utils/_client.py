@@ -52,7 +52,12 @@ TENANT_FORM = "a customer tenant's default domain (contoso.com, contoso.onmicros
 
 # What CIPP's own frontend treats as a failure text (CippApiResults.jsx), unless an item has a state.
 FAILURE_TEXT = re.compile(r'error|failed|exception|not found|invalid_grant', re.IGNORECASE)
-RBAC_TEXT = re.compile(r'^\s*Access to this ', re.IGNORECASE)
+# Test-CIPPAccess.ps1's refusals: "Access to this CIPP API endpoint is not allowed ..." and "Access denied: unable to
+# resolve roles for the authenticated principal".
+RBAC_TEXT = re.compile(r'^\s*Access (to this |denied)', re.IGNORECASE)
+# A 5xx whose text is CIPP's own failure message (a handler that threw, or caught and answered): a verdict on this
+# request, not a lost answer (for example ExecSetMailboxRule's plain-text "Could not set mailbox rule ...").
+CIPP_VERDICT_TEXT = re.compile(r'^\s*(Failed to |Could not |Error - )', re.IGNORECASE)
 SECRET_RESULT_TEXT = re.compile(r'password|passphrase|\bTAP\b|temporary access pass', re.IGNORECASE)
 
 # The keys of CIPP's error row in List answers (ListTenants' "Failed to retrieve tenants"); a data row
@@ -457,8 +462,13 @@ class CippClient:
                                        spec.name, status, text)
         if status == 404:
             return CippNotFoundError(message + ' (check api_url: it must be the CIPP-API Function App URL)', spec.name, status, text)
-        # The parsed body goes along when it is JSON: it shows CIPP's handler answered (see converge.py).
-        return CippServerError(message, spec.name, status, text, response=self.redacted(body) if isinstance(body, (dict, list)) else None)
+        # The parsed body goes along when it is JSON: it shows CIPP's handler answered (see converge.py). So does CIPP's
+        # own failure text in a plain-text 5xx (a helper that threw): a verdict on the request, not a lost answer.
+        if isinstance(body, (dict, list)):
+            response = self.redacted(body)
+        else:
+            response = {'Results': text} if status >= 500 and CIPP_VERDICT_TEXT.match(text or '') else None
+        return CippServerError(message, spec.name, status, text, response=response)
 
     def _raise_for_result(self, spec, status, body, check_results):
         if status >= 400:

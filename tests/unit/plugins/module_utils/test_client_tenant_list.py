@@ -29,3 +29,24 @@ def test_the_reader_given_decides(cipp):
     client = cipp.client(managed_tenants=managed)
     client.write('ExecDisableUser', {'ID': 'x', 'Enable': False}, tenant='contoso.com')
     assert seen == [client]
+
+
+def _managed(client):
+    return {'contoso.com'}
+
+
+def test_cipps_own_failure_text_on_a_500_is_its_verdict_not_a_lost_answer(cipp):
+    """ExecSetMailboxRule's helper throws "Could not set mailbox rule ..." and the function host answers 500 text/plain."""
+    from ansible_collections.msp.cipp.plugins.module_utils._errors import CippServerError, CippWriteUncertainError
+    cipp.fake.reply('ExecSetMailboxRule', cipp.Reply(500, 'Could not set mailbox rule Fwd for a@contoso.com. Error: not found'))
+    with pytest.raises(CippServerError) as caught:
+        cipp.client(managed_tenants=_managed).write('ExecSetMailboxRule', {'ruleId': 'x', 'Disable': True}, tenant='contoso.com')
+    assert not isinstance(caught.value, CippWriteUncertainError) and 'Could not set mailbox rule' in caught.value.message
+    assert caught.value.response == {'Results': 'Could not set mailbox rule Fwd for a@contoso.com. Error: not found'}
+
+
+def test_access_denied_is_a_permission_error(cipp):
+    from ansible_collections.msp.cipp.plugins.module_utils._errors import CippPermissionError
+    cipp.fake.reply('ListUsers', cipp.Reply(403, 'Access denied: unable to resolve roles for the authenticated principal'))
+    with pytest.raises(CippPermissionError):
+        cipp.client().call('ListUsers', tenant='contoso.com')
