@@ -110,7 +110,10 @@ class CippClient:
         self._token = access_token
         self.calls = []
         self.token_requests = 0
-        self.known_secrets = set(s for s in (client_secret, access_token) if s)
+        # Every secret this client has seen or sent, to mask wherever it might show. cipp_users runs tasks of one
+        # client in threads: additions and the copies the maskers read are made under a lock.
+        self._secrets = set(s for s in (client_secret, access_token) if s)
+        self._secrets_lock = threading.Lock()
         # Tenants CIPP manages (lower-case domains and ids), read once per token and shared through the token cache;
         # ``_tenants_live`` says this client read them itself, so a miss is final. cipp_users writes from threads.
         # managed_tenants(client) -> the names and ids of the tenants CIPP manages. Given by the caller (the module
@@ -198,6 +201,16 @@ class CippClient:
         """Wait as the client does before its own retry number ``attempt`` (for callers that retry a whole step)."""
         self._sleep(self._backoff(attempt, None))
 
+    @property
+    def known_secrets(self):
+        """A snapshot of the secrets to mask (safe to iterate while other threads make calls)."""
+        with self._secrets_lock:
+            return frozenset(self._secrets)
+
+    def _remember(self, secret):
+        with self._secrets_lock:
+            self._secrets.add(secret)
+
     def redacted(self, value):
         """``value`` with every secret this client has seen masked."""
         return redact(value, self.known_secrets)
@@ -277,7 +290,7 @@ class CippClient:
         for item in params if isinstance(params, list) else [params]:
             for key, value in item.items():
                 if is_secret_key(key) and isinstance(value, str) and value:
-                    self.known_secrets.add(value)
+                    self._remember(value)
 
     def _collect_secrets(self, body):
         """Remember generated secrets (passwords, TAPs) so nothing we print later can leak them.
@@ -291,7 +304,7 @@ class CippClient:
                 lowered = key.lower()
                 if isinstance(value, str) and value and (lowered in ('temporaryaccesspass', 'password') or
                                                          (lowered == 'copyfield' and secret_copy)):
-                    self.known_secrets.add(value)
+                    self._remember(value)
                 else:
                     self._collect_secrets(value)
         elif isinstance(body, list):
@@ -397,7 +410,7 @@ class CippClient:
                     token, lifetime = self._request_token()
                     self.cache.put(key, token, lifetime)
         self._token = token
-        self.known_secrets.add(token)
+        self._remember(token)
         return token
 
     def _request_token(self):

@@ -50,3 +50,33 @@ def test_access_denied_is_a_permission_error(cipp):
     cipp.fake.reply('ListUsers', cipp.Reply(403, 'Access denied: unable to resolve roles for the authenticated principal'))
     with pytest.raises(CippPermissionError):
         cipp.client().call('ListUsers', tenant='contoso.com')
+
+
+
+def test_masking_while_other_threads_learn_secrets_is_safe(cipp):
+    """cipp_users: one client, several threads; a thread masking a result while others learn new passwords."""
+    import sys
+    import threading
+    client = cipp.client()
+    errors = []
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, as a busy controller does, so a race shows in a short test
+
+    def learn(thread):
+        for number in range(3000):
+            client._remember('Secret-%d-%d-Passw0rd!' % (thread, number))  # what a thread's AddUser answer does
+
+    learners = [threading.Thread(target=learn, args=(n,)) for n in range(3)]
+    for thread in learners:
+        thread.start()
+    try:
+        while any(thread.is_alive() for thread in learners):
+            client.redacted({'text': 'nothing secret here'})
+    except RuntimeError as exc:  # "Set changed size during iteration" without the lock
+        errors.append(exc)
+    finally:
+        for thread in learners:
+            thread.join()
+        sys.setswitchinterval(interval)
+    assert errors == []
+    assert 'Secret-1-5-Passw0rd!' not in str(client.redacted({'text': 'Secret-1-5-Passw0rd!'}))
