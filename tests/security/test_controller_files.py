@@ -199,8 +199,9 @@ def test_the_mfa_report_refuses_a_folder_of_others(run_playbook, cipp_env, emula
     reports = tmp_path / 'reports'
     reports.mkdir()
     os.chmod(str(reports), 0o777)
-    run = run_playbook('playbooks/mfa_gap_report.yml', extra_vars={'cipp_hosts': 'localhost', 'mfa_report_dir': str(reports)},
-                       env=cipp_env, inventory={'all': {'hosts': {'localhost': {'ansible_connection': 'local',
-                                                                                'cipp_default_domain': TENANT}}}})
+    inventory = {'all': {'hosts': {'localhost': {'ansible_connection': 'local'}},
+                         'children': {'tenants': {'hosts': {'contoso': {'ansible_connection': 'local', 'cipp_default_domain': TENANT}}}}}}
+    run = run_playbook('playbooks/mfa_gap_report.yml', extra_vars={'cipp_hosts': 'tenants', 'mfa_report_dir': str(reports)},
+                       env=cipp_env, inventory=inventory)
     assert run.rc != 0 and 'written by its group or by others' in run.output
     assert os.listdir(str(reports)) == [] and _mode(str(reports)) == 0o777
