@@ -101,7 +101,11 @@ class CippClient:
             raise CippConfigError('timeout must be a positive number of seconds and max_retries zero or more.')
         self.retry_budget = retry_budget
         self.check_mode = check_mode
+        # Said in the task's result: settings that weaken or change what was asked for.
+        self.warnings = []
         self.cache = TokenCache(resolve_cache_dir(token_cache))
+        if self.cache.problem:
+            self.warnings.append(self.cache.problem)
         self.session = session or requests.Session()
         self.session.verify = validate_certs
         self.session.headers.update({'User-Agent': USER_AGENT, 'Accept': 'application/json'})
@@ -388,7 +392,8 @@ class CippClient:
         if self.static_token:
             # No token of ours to cache, but the tenant list is kept per API and given token.
             return TokenCache.key(self.api_base, None, None, secret=self.static_token)
-        return TokenCache.key(self.token_url, self.client_id, self.scope)
+        # The secret's hash is part of the key: a token cached for one secret is never served to another.
+        return TokenCache.key(self.token_url, self.client_id, self.scope, secret=self.client_secret)
 
     def _get_token(self):
         if self._token:

@@ -81,6 +81,8 @@ def finish(result, client, want_diff):
     if client is not None:
         result['cipp_calls'] = client.calls
         known = client.known_secrets
+        if client.warnings:
+            result['warnings'] = list(result.get('warnings') or []) + [w for w in client.warnings if w not in (result.get('warnings') or [])]
     else:
         known = ()
     result = redact(result, known)
