@@ -106,7 +106,13 @@ class CippClient:
         self.cache = TokenCache(resolve_cache_dir(token_cache))
         if self.cache.problem:
             self.warnings.append(self.cache.problem)
+        if not validate_certs:
+            self.warnings.append('validate_certs is false: the TLS certificates of %s and of the token endpoint are not checked, '
+                                 'so anyone on the network path can pose as CIPP and read the bearer token and the client '
+                                 'secret. Use it only against a test instance.' % self.api_base)
         self.session = session or requests.Session()
+        # Also given on every request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session-level
+        # verify=False (psf/requests#3829), so validate_certs: false would silently still verify, or the other way round.
         self.session.verify = validate_certs
         self.session.headers.update({'User-Agent': USER_AGENT, 'Accept': 'application/json'})
         self._sleep = sleep
@@ -320,7 +326,7 @@ class CippClient:
             retry_after = None
             try:
                 response = self.session.request(spec.method, url, headers=headers, timeout=self._timeouts(),
-                                                allow_redirects=False,
+                                                allow_redirects=False, verify=self.validate_certs,
                                                 **dict((k, v) for k, v in kwargs.items() if k != 'headers'))
             except requests.exceptions.RequestException as exc:
                 not_sent = _proves_not_sent(exc)
@@ -420,7 +426,7 @@ class CippClient:
             retry_after = None
             try:
                 response = self.session.post(self.token_url, data=form, timeout=self._timeouts(), allow_redirects=False,
-                                             headers={'Accept': 'application/json'})
+                                             verify=self.validate_certs, headers={'Accept': 'application/json'})
             except requests.exceptions.RequestException as exc:
                 failure = CippAuthError('Could not reach the token endpoint %s: %s' % (self.token_url, _describe_exception(exc)))
             else:
