@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 
 from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as directory_api
@@ -26,6 +25,7 @@ from ansible_collections.msp.cipp.plugins.module_utils import _api_jobs as jobs_
 from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, email_addresses, outside, parse_datetime
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._files import write_private
 from ansible_collections.msp.cipp.plugins.module_utils._mailbox import MailboxRun
 from ansible_collections.msp.cipp.plugins.module_utils._mfa import remove_methods
 from ansible_collections.msp.cipp.plugins.module_utils._user_actions import act
@@ -130,25 +130,15 @@ def summarise(report, user, domains, mailbox=None, now=None):
 
 
 def write_evidence(path, document):
-    """JSON (sorted, indented) written 0600 by atomic replace, and its SHA-256 in ``path.sha256``."""
+    """JSON (sorted, indented) in a new 0600 file, never over an existing one (``name-2.json`` ... then), and its
+    SHA-256 in ``<written path>.sha256``."""
     path = os.path.abspath(os.path.expanduser(path))
-    directory = os.path.dirname(path)
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
     data = json.dumps(document, indent=2, sort_keys=True, default=str).encode('utf-8')
     digest = hashlib.sha256(data).hexdigest()
-    for target, content in ((path, data), (path + '.sha256', ('%s  %s\n' % (digest, os.path.basename(path))).encode('ascii'))):
-        fd, tmp = tempfile.mkstemp(prefix='.tmp-', dir=directory)
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, 'wb') as handle:
-                handle.write(content)
-            os.replace(tmp, target)
-        except Exception:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-    return {'path': path, 'sha256': digest, 'hash_path': path + '.sha256'}
+    written = write_private(os.path.dirname(path), os.path.basename(path), data, option='evidence_path')
+    hash_path = write_private(os.path.dirname(written), os.path.basename(written) + '.sha256',
+                              '%s  %s\n' % (digest, os.path.basename(written)), option='evidence_path')
+    return {'path': written, 'sha256': digest, 'hash_path': hash_path}
 
 
 def bec_info(client, params, check_mode):

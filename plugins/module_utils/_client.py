@@ -22,6 +22,8 @@ import re
 import threading
 import time
 
+from urllib.parse import urlsplit
+
 try:
     import requests
     HAS_REQUESTS = True
@@ -94,6 +96,8 @@ class CippClient:
                 raise CippConfigError('auth_tenant_id (CIPP_AUTH_TENANT_ID), the tenant ID of the partner tenant that '
                                       'holds the CIPP API client, is required to get a token (or set token_url).')
         self.token_url = token_url or DEFAULT_TOKEN_URL.format(auth_tenant_id=auth_tenant_id)
+        if not access_token:
+            _require_https(self.token_url, 'token_url')
         self.scope = 'api://%s/.default' % client_id if client_id else None
         self.validate_certs = validate_certs
         self.timeout = float(timeout)
@@ -102,8 +106,18 @@ class CippClient:
             raise CippConfigError('timeout must be a positive number of seconds and max_retries zero or more.')
         self.retry_budget = retry_budget
         self.check_mode = check_mode
+        # Said in the task's result: settings that weaken or change what was asked for.
+        self.warnings = []
         self.cache = TokenCache(resolve_cache_dir(token_cache))
+        if self.cache.problem:
+            self.warnings.append(self.cache.problem)
+        if not validate_certs:
+            self.warnings.append('validate_certs is false: the TLS certificates of %s and of the token endpoint are not checked, '
+                                 'so anyone on the network path can pose as CIPP and read the bearer token and the client '
+                                 'secret. Use it only against a test instance.' % self.api_base)
         self.session = session or requests.Session()
+        # Also given on every request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session-level
+        # verify=False (psf/requests#3829), so validate_certs: false would silently still verify, or the other way round.
         self.session.verify = validate_certs
         self.session.headers.update({'User-Agent': USER_AGENT, 'Accept': 'application/json'})
         self._sleep = sleep
@@ -332,6 +346,7 @@ class CippClient:
             retry_after = None
             try:
                 response = self.session.request(spec.method, url, headers=headers, timeout=self._timeouts(),
+                                                allow_redirects=False, verify=self.validate_certs,
                                                 **dict((k, v) for k, v in kwargs.items() if k != 'headers'))
             except requests.exceptions.RequestException as exc:
                 not_sent = _proves_not_sent(exc)
@@ -342,6 +357,13 @@ class CippClient:
                 failure = CippTransportError('%s: %s' % (_where(spec), _describe_exception(exc)), endpoint=spec.name)
             else:
                 status = response.status_code
+                if 300 <= status < 400:
+                    # Never followed: the token would go along to wherever it points, and a write would be re-sent
+                    # (or turned into a GET). CIPP itself never redirects; a login page or a proxy does.
+                    raise CippTransportError(
+                        '%s answered HTTP %s, a redirect to %s; msp.cipp never follows redirects. Check api_url: it must '
+                        'be the CIPP-API Function App URL itself.' % (_where(spec), status, _location(response)),
+                        endpoint=spec.name, status=status)
                 body = _parse_text(_decode(response))
                 if status == 401 and not refreshed and not self.static_token:
                     # EasyAuth answers 401 before CIPP runs: nothing was applied, a fresh token may fix it.
@@ -396,7 +418,8 @@ class CippClient:
         if self.static_token:
             # No token of ours to cache, but the tenant list is kept per API and given token.
             return TokenCache.key(self.api_base, None, None, secret=self.static_token)
-        return TokenCache.key(self.token_url, self.client_id, self.scope)
+        # The secret's hash is part of the key: a token cached for one secret is never served to another.
+        return TokenCache.key(self.token_url, self.client_id, self.scope, secret=self.client_secret)
 
     def _get_token(self):
         if self._token:
@@ -422,11 +445,16 @@ class CippClient:
             self.token_requests += 1
             retry_after = None
             try:
-                response = self.session.post(self.token_url, data=form, timeout=self._timeouts(),
-                                             headers={'Accept': 'application/json'})
+                response = self.session.post(self.token_url, data=form, timeout=self._timeouts(), allow_redirects=False,
+                                             verify=self.validate_certs, headers={'Accept': 'application/json'})
             except requests.exceptions.RequestException as exc:
                 failure = CippAuthError('Could not reach the token endpoint %s: %s' % (self.token_url, _describe_exception(exc)))
             else:
+                if 300 <= response.status_code < 400:
+                    # Following it would post the client secret to wherever it points.
+                    raise CippAuthError('The token endpoint %s answered HTTP %s, a redirect to %s; msp.cipp never follows '
+                                        'redirects. Check token_url / auth_tenant_id.'
+                                        % (self.token_url, response.status_code, _location(response)), status=response.status_code)
                 body = _parse_text(response.text)
                 if response.status_code == 200 and isinstance(body, dict) and body.get('access_token'):
                     try:
@@ -502,11 +530,26 @@ def _api_base(api_url):
         raise CippConfigError('api_url (CIPP_API_URL) is required: the URL of the CIPP-API Function App, '
                               'for example https://cipp-xxxxx.azurewebsites.net')
     base = api_url.strip().rstrip('/')
-    if not re.match(r'^https?://[^/\s]+', base):
+    if not re.match(r'^https?://[^/\s]+', base, re.IGNORECASE):
         raise CippConfigError('api_url must be an http(s) URL such as https://cipp-xxxxx.azurewebsites.net, got %r' % api_url)
+    _require_https(base, 'api_url')
     if base.lower().endswith('/api'):
         base = base[:-4]
     return base
+
+
+def _require_https(url, option):
+    """Plain http carries the bearer token (api_url) or the client secret (token_url) readable on the wire; only a
+    loopback address (a local emulator or tunnel) may use it."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() == 'https':
+        return
+    host = (parts.hostname or '').lower()
+    if parts.scheme.lower() == 'http' and (host == 'localhost' or host == '::1' or re.match(r'^127\.\d+\.\d+\.\d+$', host)):
+        return
+    raise CippConfigError('%s must use https (plain http would send the %s unencrypted); only a loopback address '
+                          '(localhost, 127.0.0.1, ::1) may use http. Got %r.'
+                          % (option, 'bearer token' if option == 'api_url' else 'client secret', url))
 
 
 def _tenants_of(params):
@@ -534,6 +577,10 @@ def _require_tenant(spec, params):
             raise CippConfigError(
                 'tenant is %s for %s: give %s. Without one CIPP acts on the partner (MSP) tenant or on nothing.'
                 % ('empty (%r)' % blank[0] if blank else 'missing', spec.name, TENANT_FORM), endpoint=spec.name)
+
+
+def _location(response):
+    return repr(response.headers.get('Location') or '(no Location header)')[:300]
 
 
 def _where(spec):

@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from collections.abc import Mapping
 
 from ansible.module_utils import basic
@@ -21,6 +23,7 @@ from ansible_collections.msp.cipp.plugins.module_utils._api_directory import man
 from ansible_collections.msp.cipp.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, TENANT_FORM, CippClient
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, redact
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
+from ansible_collections.msp.cipp.plugins.module_utils._files import private_dir
 
 CONNECTION_ARGSPEC = dict(
     api_url=dict(type='str', fallback=(env_fallback, ['CIPP_API_URL'])),
@@ -36,17 +39,24 @@ CONNECTION_ARGSPEC = dict(
 )
 
 
-def check_params(params):
+def check_params(params, check_mode=False):
     """Checks every module makes, on both execution paths, before a client exists or anything is sent."""
     tenant = params.get('tenant')
     if tenant is not None and not str(tenant).strip():
         # CIPP would act on the partner (MSP) tenant, or quietly on nothing (CONTRACT 0.1 C10).
         raise CippConfigError('tenant is empty (%r): give %s.' % (tenant, TENANT_FORM))
+    # Where files will be written is settled before the first write to CIPP: a user created before the hand-over
+    # directory turns out unusable would have a first credential nobody can read.
+    if params.get('handover_dir'):
+        params['handover_dir'] = private_dir(params['handover_dir'], 'handover_dir', create=not check_mode)
+    if params.get('evidence_path'):
+        path = os.path.abspath(os.path.expanduser(params['evidence_path']))
+        private_dir(os.path.dirname(path), 'evidence_path', create=False)
 
 
 def client_from_params(params, check_mode):
     """A CippClient from module (or action plugin) parameters, after check_params."""
-    check_params(params)
+    check_params(params, check_mode)
     return CippClient(
         api_url=params.get('api_url'),
         client_id=params.get('client_id'),
@@ -73,6 +83,8 @@ def finish(result, client, want_diff):
     if client is not None:
         result['cipp_calls'] = client.calls
         known = client.known_secrets
+        if client.warnings:
+            result['warnings'] = list(result.get('warnings') or []) + [w for w in client.warnings if w not in (result.get('warnings') or [])]
     else:
         known = ()
     result = redact(result, known)

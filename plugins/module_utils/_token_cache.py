@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A bearer-token cache shared by every task and fork of a run.
 
-One JSON file per (token URL, client id, scope), in a 0700 directory, written 0600 by atomic
-replace. Fetching a token happens under an exclusive file lock, and the cache is read again once
+One JSON file per (token URL, client id, scope, hash of the client secret), in a 0700 directory,
+written 0600 by atomic replace: a rotated or wrong secret never gets a token cached for the old one.
+Only a directory and files of the running user, closed to everyone else, are used. Fetching a token happens under an exclusive file lock, and the cache is read again once
 the lock is held, so twenty forks starting together still ask the token endpoint once.
 
 The same entry keeps the list of tenants CIPP manages (read before the first write of a run), so a
@@ -18,6 +19,7 @@ __metaclass__ = type
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
 
@@ -33,6 +35,10 @@ DISABLED_VALUES = ('off', 'false', 'no', 'none', 'disabled', '')
 REFRESH_MARGIN = 300
 # The longest a tenant list is trusted (with a token it lives no longer than the token).
 TENANTS_TTL = 3600
+
+
+def _euid():
+    return os.geteuid() if hasattr(os, 'geteuid') else None
 
 
 def default_cache_dir():
@@ -59,7 +65,11 @@ class TokenCache:
 
     def __init__(self, directory):
         self.directory = directory
+        # Why the directory is not used (then tokens live in memory only), for the task's warnings.
+        self.problem = None
         self._memory = {}
+        if directory and os.path.lexists(directory):
+            self._check_dir()
 
     @staticmethod
     def key(token_url, client_id, scope, secret=None):
@@ -72,11 +82,25 @@ class TokenCache:
     def _path(self, key):
         return os.path.join(self.directory, key + '.json')
 
-    def _ensure_dir(self):
-        # Forks may create it at the same moment: exist_ok, then tighten what someone made looser.
-        os.makedirs(self.directory, 0o700, exist_ok=True)
-        if os.stat(self.directory).st_mode & 0o077:
+    def _check_dir(self):
+        """Use only a directory of the running user's: another user's could read our tokens or hand us theirs."""
+        info = os.stat(self.directory)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != _euid():
+            self.problem = ('token_cache: %s is not a directory of the user running Ansible; tokens are kept in memory only '
+                            '(one token request per task). Point CIPP_TOKEN_CACHE at a directory of your own.' % self.directory)
+            self.directory = None
+            return False
+        if info.st_mode & 0o077:
+            # Our own cache directory, made looser by someone (or an old umask): tighten it.
             os.chmod(self.directory, 0o700)
+        return True
+
+    def _ensure_dir(self):
+        """True when the directory exists and may be used. Forks may create it at the same moment: exist_ok."""
+        if not self.directory:
+            return False
+        os.makedirs(self.directory, 0o700, exist_ok=True)
+        return self._check_dir()
 
     def get(self, key, now=None):
         """A still-fresh token for ``key``, or None."""
@@ -94,8 +118,16 @@ class TokenCache:
         return entry
 
     def _read_file(self, key):
+        """The entry in the file, if the file is a plain file of ours that nobody else may read or write."""
         try:
-            with open(self._path(key), 'r') as handle:
+            descriptor = os.open(self._path(key), os.O_RDONLY | getattr(os, 'O_NOFOLLOW', 0))
+        except OSError:
+            return None
+        try:
+            with os.fdopen(descriptor, 'r') as handle:
+                info = os.fstat(handle.fileno())
+                if not stat.S_ISREG(info.st_mode) or info.st_uid != _euid() or info.st_mode & 0o077:
+                    return None  # planted, or readable by others: not a token we may trust (or keep using)
                 entry = json.load(handle)
         except (IOError, OSError, ValueError):
             return None
@@ -133,9 +165,8 @@ class TokenCache:
 
     def _store(self, key, entry):
         self._memory[key] = entry
-        if not self.directory:
+        if not self._ensure_dir():
             return
-        self._ensure_dir()
         fd, tmp_path = tempfile.mkstemp(prefix='.tmp-', dir=self.directory)
         try:
             os.fchmod(fd, 0o600)
@@ -173,9 +204,8 @@ class _FileLock:
         self.fd = None
 
     def __enter__(self):
-        if self.path:
-            self.prepare()
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        if self.path and self.prepare():
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0), 0o600)
             fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 

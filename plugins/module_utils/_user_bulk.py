@@ -18,7 +18,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,6 +25,7 @@ from ansible_collections.msp.cipp.plugins.module_utils._api_users import find_us
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, check_bounded, make_diff
 from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
+from ansible_collections.msp.cipp.plugins.module_utils._files import check_name, write_private
 from ansible_collections.msp.cipp.plugins.module_utils._mfa import issue_tap
 from ansible_collections.msp.cipp.plugins.module_utils._user_fields import user_argspec
 from ansible_collections.msp.cipp.plugins.module_utils._user_lifecycle import UserRun, validate
@@ -143,7 +143,7 @@ def _create_tap(client, tenant, outcome, lifetime):
 
 def _result(params, outcomes, check_mode):
     handover_dir = params.get('handover_dir')
-    credentials, files, warnings = [], [], []
+    credentials, files, warnings, unsaved = [], [], [], []
     for outcome in outcomes:
         upn = outcome['user_principal_name']
         secret, kind = outcome.pop('_secret', None), outcome.pop('_kind', None)
@@ -154,7 +154,11 @@ def _result(params, outcomes, check_mode):
                 continue
             credentials.append({'user': upn, 'kind': CREDENTIAL_KINDS[kind], 'secret': secret})
             if handover_dir:
-                files.append(_write_handover(handover_dir, upn, CREDENTIAL_KINDS[kind], secret))
+                # The user exists now: a file that cannot be written must not hide who was created (or the other files).
+                try:
+                    files.append(_write_handover(handover_dir, upn, CREDENTIAL_KINDS[kind], secret))
+                except (OSError, CippError) as exc:
+                    unsaved.append('%s (%s)' % (upn, getattr(exc, 'message', None) or exc.strerror or exc))
     before = dict((o['user_principal_name'], o['diff']['before']) for o in outcomes if o.get('changed') and o.get('diff'))
     after = dict((o['user_principal_name'], o['diff']['after']) for o in outcomes if o.get('changed') and o.get('diff'))
     for outcome in outcomes:
@@ -168,23 +172,25 @@ def _result(params, outcomes, check_mode):
         result['credentials'] = credentials
         result[RETURNED_SECRETS] = ['credentials']
     failed = [o for o in outcomes if o.get('failed')]
+    messages = []
     if failed:
+        messages.append('%d of %d users failed (the others were done): %s' % (
+            len(failed), len(outcomes), '; '.join('%s: %s' % (o['user_principal_name'], o['msg']) for o in failed)))
+    if unsaved:
+        messages.append('Created %s. Hand-over files written: %s. The first credential of %s could not be written to %s and is '
+                        'kept nowhere%s: reset their password (msp.cipp.cipp_user_action action=reset_password).' % (
+                            ', '.join(result['created']), ', '.join(files) or 'none', '; '.join(unsaved), handover_dir,
+                            ' but in this result (return_credentials)' if params.get('return_credentials') else ''))
+    if messages:
         result['failed'] = True
-        result['msg'] = '%d of %d users failed (the others were done): %s' % (
-            len(failed), len(outcomes), '; '.join('%s: %s' % (o['user_principal_name'], o['msg']) for o in failed))
+        result['msg'] = ' '.join(messages)
     return result
 
 
 def _write_handover(directory, upn, kind, secret):
-    """``<directory>/<upn>.txt``, created 0600 (the directory 0700), never readable by anybody else, not even briefly."""
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o700)
-    path = os.path.join(directory, '%s.txt' % upn)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)  # an existing file keeps its mode on open
-    with os.fdopen(descriptor, 'w') as handle:
-        handle.write('User: %s\n%s: %s\n' % (upn, kind, secret))
-    return path
+    """``<directory>/<upn>.txt`` (or ``<upn>-2.txt`` ... when taken), created 0600 in a directory only we can write to."""
+    check_name(upn, 'user_principal_name')
+    return write_private(directory, '%s.txt' % upn, 'User: %s\n%s: %s\n' % (upn, kind, secret), option='handover_dir')
 
 
 def entry_argspec():

@@ -403,3 +403,59 @@ class TestTenantList:
         cache = TokenCache(None)
         cache.put_tenants(KEY, 'https://cipp', ['contoso.com'], now=NOW)
         assert cache.get_tenants(KEY, 'https://cipp', now=NOW) == {'contoso.com'}
+
+
+# ================================================================================== who may hand us a token
+
+class TestCacheTrust:
+
+    def test_the_key_depends_on_the_secret(self):
+        base = TokenCache.key('u', 'c', 's', secret='secret-1')
+        assert base != TokenCache.key('u', 'c', 's', secret='secret-2') and base != TokenCache.key('u', 'c', 's')
+        assert 'secret' not in base
+
+    def test_a_rotated_secret_does_not_get_the_old_token(self, cipp):
+        first = cipp.client()
+        first.call('ListUsers', tenant=TENANT)
+        rotated = cipp.client(client_secret='the-rotated-secret')
+        rotated.call('ListUsers', tenant=TENANT)
+        assert len(cipp.fake.token_requests) == 2
+        assert cipp.fake.token_requests[1].form['client_secret'] == 'the-rotated-secret'
+        assert cipp.fake.api_requests[1].bearer == cipp.fake.issued_tokens[1]
+        # The old secret still finds its own token.
+        cipp.client().call('ListUsers', tenant=TENANT)
+        assert len(cipp.fake.token_requests) == 2
+
+    @pytest.mark.parametrize('mode', [0o640, 0o604, 0o666])
+    def test_a_file_others_may_read_is_not_trusted(self, tmp_path, mode):
+        directory = str(tmp_path / 'tokens')
+        TokenCache(directory).put(KEY, 'tok-A', 3600, now=NOW)
+        os.chmod(os.path.join(directory, KEY + '.json'), mode)
+        assert TokenCache(directory).get(KEY, now=NOW) is None
+
+    @pytest.mark.skipif(os.geteuid() != 0, reason='needs root to give a file to another user')
+    def test_a_file_of_another_user_is_not_trusted(self, tmp_path):
+        directory = str(tmp_path / 'tokens')
+        TokenCache(directory).put(KEY, 'tok-A', 3600, now=NOW)
+        os.chown(os.path.join(directory, KEY + '.json'), 65534, -1)
+        assert TokenCache(directory).get(KEY, now=NOW) is None
+
+    def test_a_symlinked_cache_file_is_not_followed(self, tmp_path):
+        directory = tmp_path / 'tokens'
+        directory.mkdir(mode=0o700)
+        planted = tmp_path / 'planted.json'
+        planted.write_text(json.dumps({'access_token': 'planted', 'expires_at': NOW + 3600, 'lifetime': 3600}))
+        os.chmod(str(planted), 0o600)
+        os.symlink(str(planted), str(directory / (KEY + '.json')))
+        assert TokenCache(str(directory)).get(KEY, now=NOW) is None
+
+    @pytest.mark.skipif(os.geteuid() != 0, reason='needs root to give a directory to another user')
+    def test_a_directory_of_another_user_is_not_used_and_the_task_is_told(self, cipp, tmp_path):
+        directory = tmp_path / 'theirs'
+        directory.mkdir(mode=0o700)
+        os.chown(str(directory), 65534, -1)
+        client = cipp.client(token_cache=str(directory))
+        client.call('ListUsers', tenant=TENANT)
+        assert os.listdir(str(directory)) == []
+        assert len(client.warnings) == 1 and 'not a directory of the user running Ansible' in client.warnings[0]
+        assert stat.S_IMODE(os.stat(str(directory)).st_mode) == 0o700 and os.stat(str(directory)).st_uid == 65534
