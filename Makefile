@@ -76,8 +76,8 @@ collection:
 	@tests/utils/copy_collection.sh $(TEST_COPY)
 
 ansible-test-cache: venv
-	@$(VENV)/bin/python tests/utils/install_get_pip_standin.py
-	@$(VENV221)/bin/python tests/utils/install_get_pip_standin.py
+	@$(VENV)/bin/python tests/utils/install_get_pip_standin.py $(BUILD)/ansible-test-home
+	@$(VENV221)/bin/python tests/utils/install_get_pip_standin.py $(BUILD)/ansible-test-home
 
 # Everything the stages need; a stage of its own in `make test` so that venv builds show in the timings.
 setup: venv collection ansible-test-cache
