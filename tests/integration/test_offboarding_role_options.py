@@ -128,8 +128,8 @@ def test_state_absent_cancels_the_scheduled_job(run_playbook, cipp_env, emulator
     ('remove_teams_phone', True, 'RemoveTeamsPhoneDID', True),
     ('out_of_office', 'I have left Contoso.', 'OOO', 'I have left Contoso.'),
 ])
-def test_step_options_from_the_organisation_defaults_reach_cipp(run_playbook, cipp_env, emulator, tmp_path, option, value,
-                                                               body_key, expected):
+def test_step_options_from_the_organisation_defaults_reach_cipp(run_playbook, cipp_env, emulator, tmp_path,
+                                                                option, value, body_key, expected):
     [upn], _manager = _leavers(emulator)
     leaver = {'user': upn, 'tenant': TENANT, 'options': {'wait': False}}
     run = run_playbook(_play(str(tmp_path / 'evidence'), [leaver], offboarding_defaults={option: value}), env=cipp_env)

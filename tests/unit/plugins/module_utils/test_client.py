@@ -614,8 +614,8 @@ class TestCheckMode:
         # Only the read of the tenants CIPP manages (check mode checks the tenant as a real run would).
         assert [request.path for request in cipp.fake.api_requests] == ['/api/ListTenants']
         assert client.calls[-1:] == [{'endpoint': 'ExecDisableUser', 'method': 'POST', 'write': True,
-                                 'params': {'ID': UPN, 'Enable': False, 'tenantFilter': TENANT},
-                                 'sent': False, 'status': None}]
+                                      'params': {'ID': UPN, 'Enable': False, 'tenantFilter': TENANT},
+                                      'sent': False, 'status': None}]
 
     def test_reads_still_work_in_check_mode(self, cipp):
         cipp.fake.reply('ListUsers', cipp.Reply(200, [{'id': USER_ID}]))
