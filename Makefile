@@ -27,7 +27,8 @@
 # Needs only python3 (3.11), PyPI and, for the 2.21 leg, any Python 3.12 (skipped without one, except in CI).
 # Offline quirks handled here (details in ../shared/TOOLCHAIN.md):
 #   - ansible-test downloads get-pip.py from a host that is unreachable here; `ansible-test-cache` puts
-#     tests/utils/get_pip_standin.py in its cache under the names each core asks for.
+#     tests/utils/get_pip_standin.py under the names each core asks for, in .build/ansible-test-home (sanity runs with
+#     HOME set there, so the user's own ~/.ansible/test is never touched).
 #   - ansible-test finds interpreters on PATH as pythonX.Y; the venvs' bin dirs go first on PATH, because
 #     pyenv's python3.12 shim fails when pyenv's global version is 3.11 only.
 
@@ -89,8 +90,8 @@ collection:
 	@tests/utils/copy_collection.sh $(TEST_COPY)
 
 ansible-test-cache: venv
-	@$(VENV)/bin/python tests/utils/install_get_pip_standin.py
-	@$(skip_without_312) $(VENV221)/bin/python tests/utils/install_get_pip_standin.py
+	@$(VENV)/bin/python tests/utils/install_get_pip_standin.py $(BUILD)/ansible-test-home
+	@$(skip_without_312) $(VENV221)/bin/python tests/utils/install_get_pip_standin.py $(BUILD)/ansible-test-home
 
 # Everything the stages need; a stage of its own in `make test` so that venv builds show in the timings.
 setup: venv collection ansible-test-cache
@@ -177,11 +178,11 @@ sanity: sanity-2.19 sanity-2.21
 # versions it pins, bootstrapping pip with the stand-in. --python X: test that one version only, so other
 # interpreters missing from this machine cannot fail the run. No ignore files: everything must pass.
 sanity-2.19: venv-core collection ansible-test-cache
-	cd $(TEST_COPY) && $(call in_venv,$(VENV)) $(VENV)/bin/ansible-test sanity --venv --python 3.11 --color no \
+	cd $(TEST_COPY) && HOME=$(BUILD)/ansible-test-home $(call in_venv,$(VENV)) $(VENV)/bin/ansible-test sanity --venv --python 3.11 --color no \
 		$(SANITY_OPTS)
 
 sanity-2.21: venv collection ansible-test-cache
-	@$(skip_without_312) cd $(TEST_COPY) && $(call in_venv,$(VENV221)) $(VENV221)/bin/ansible-test sanity --venv --python 3.12 --color no \
+	@$(skip_without_312) cd $(TEST_COPY) && HOME=$(BUILD)/ansible-test-home $(call in_venv,$(VENV221)) $(VENV221)/bin/ansible-test sanity --venv --python 3.12 --color no \
 		$(SANITY_OPTS)
 
 # ansible-lint resolves msp.cipp.* from .build/collections (offline, see .ansible-lint); antsibull-docs checks
@@ -209,7 +210,7 @@ SANDBOX_PORT ?= 8787
 sandbox: venv-core collection
 	VENV=$(VENV) tests/utils/emulator.sh sandbox $(SANDBOX_PORT)
 
-# Leaves ~/.ansible/test (sanity's cached venvs and the get-pip stand-in) alone; remove it by hand for a cold run.
+# Removes sanity's cached venvs and the get-pip stand-in too (they live in .build/ansible-test-home).
 clean:
 	rm -rf $(BUILD) tests/output .pytest_cache
 

@@ -5,8 +5,9 @@
 
 One JSON file per (token URL, client id, scope, hash of the client secret), in a 0700 directory,
 written 0600 by atomic replace: a rotated or wrong secret never gets a token cached for the old one.
-Only a directory and files of the running user, closed to everyone else, are used. Fetching a token happens under an exclusive file lock, and the cache is read again once
-the lock is held, so twenty forks starting together still ask the token endpoint once.
+Only a directory and files of the running user, closed to everyone else, are used. Fetching a token
+happens under an exclusive file lock, and the cache is read again once the lock is held, so twenty
+forks starting together still ask the token endpoint once.
 
 The same entry keeps the list of tenants CIPP manages (read before the first write of a run), so a
 play reads ListTenants once per token rather than once per task. A new token starts without a list.

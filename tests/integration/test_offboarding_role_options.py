@@ -167,7 +167,7 @@ def test_an_unknown_option_is_refused_not_dropped(run_playbook, cipp_env, emulat
     leaver = {'user': upn, 'tenant': TENANT, 'options': {'scheduled': '2030-01-01T00:00:00Z', 'remove_group': True}}
     run = run_playbook(_play(str(tmp_path / 'evidence'), [leaver]), env=cipp_env)
     assert run.rc != 0
-    assert 'unknown offboarding option(s) remove_group, scheduled' in run.output
+    assert "unknown offboarding option(s) remove_group, scheduled" in run.output
     assert not [entry for entry in run.emulator_log() if entry['kind'] == 'write']
 
 

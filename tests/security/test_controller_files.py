@@ -41,8 +41,8 @@ def _files_under(root):
 # ------------------------------------------------------------------------------------------------ modules, both paths
 
 @pytest.mark.parametrize('mode', [0o770, 0o777])
-def test_a_handover_dir_others_may_write_to_is_refused_before_any_user_is_created(run_playbook, path_env, emulator, tmp_path,
-                                                                                   mode):
+def test_a_handover_dir_others_may_write_to_is_refused_before_any_user_is_created(run_playbook, path_env, emulator,
+                                                                                  tmp_path, mode):
     handover = tmp_path / 'handover'
     handover.mkdir()
     os.chmod(str(handover), mode)

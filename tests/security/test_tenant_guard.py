@@ -167,8 +167,8 @@ def test_a_write_to_an_unmanaged_tenant_fails_on_both_paths_and_a_play_reads_the
         outsider = sorted(u['userPrincipalName'] for u in fabrikam.users.values() if u.get('userType') == 'Member')[0]
     tasks = [{'name': 'Revoke %d' % i, 'msp.cipp.cipp_user_action': {'tenant': TENANT, 'user': upn, 'action': 'revoke_sessions'}}
              for i, upn in enumerate(upns)]
-    tasks.append({'name': 'Excluded', 'ignore_errors': True, 'msp.cipp.cipp_user_action': {
-        'tenant': 'fabrikam.onmicrosoft.com', 'user': outsider, 'action': 'revoke_sessions'}})
+    excluded = {'tenant': 'fabrikam.onmicrosoft.com', 'user': outsider, 'action': 'revoke_sessions'}
+    tasks.append({'name': 'Excluded', 'msp.cipp.cipp_user_action': excluded, 'ignore_errors': True})
     run = run_playbook(_play(*tasks), env=path_env)
     assert run.rc == 0, run.output
     assert run.status('Excluded') == 'failed'

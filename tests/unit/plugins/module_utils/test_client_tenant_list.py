@@ -52,7 +52,6 @@ def test_access_denied_is_a_permission_error(cipp):
         cipp.client().call('ListUsers', tenant='contoso.com')
 
 
-
 def test_masking_while_other_threads_learn_secrets_is_safe(cipp):
     """cipp_users: one client, several threads; a thread masking a result while others learn new passwords."""
     import sys
