@@ -127,8 +127,10 @@ def test_the_offboarding_role_handles_leavers_across_tenant_hosts(run_playbook, 
                             'cipp_initial_domain': t.row['initialDomainName']}) for t in tenants)}}}}
     leavers, admins = [], []
     for tenant in tenants:
+        role_holders = set(member for role in tenant.roles.values() for member in role['_members'])
         people = [u for u in tenant.users.values() if u['userType'] == 'Member' and not u.get('_isAdmin') and not u.get('_compromised')
-                  and not u.get('onPremisesSyncEnabled') and u['accountEnabled'] and u['id'] in tenant.mailboxes]
+                  and not u.get('onPremisesSyncEnabled') and u['accountEnabled'] and u['id'] in tenant.mailboxes
+                  and u['id'] not in role_holders]  # the role refuses anyone with a directory role
         leavers.append({'user': people[0]['userPrincipalName'], 'tenant': tenant.default_domain, 'reference': 'T-1'})
         admins.append(next(u for u in tenant.users.values() if u.get('_isAdmin') and u['userType'] == 'Member'))
     evidence = str(tmp_path / 'evidence')
