@@ -53,11 +53,13 @@ def tenant_of(emulator_handle, domain=TENANT):
 
 
 def plain_member(emulator_handle, domain=TENANT, index=0):
-    """An enabled, licensed, cloud-only member that is neither an admin nor the compromised user."""
+    """An enabled, licensed, cloud-only member that is neither an admin (by CIPP's flag or a directory role) nor the
+    compromised user."""
     with emulator_handle.state.lock:
         tenant = tenant_of(emulator_handle, domain)
+        role_holders = set(member for role in tenant.roles.values() for member in role['_members'])
         users = sorted((u for u in tenant.users.values() if u.get('accountEnabled') and u.get('assignedLicenses')
                         and not u.get('_isAdmin') and not u.get('_compromised') and not u.get('onPremisesSyncEnabled')
-                        and u.get('userType') == 'Member'),
+                        and u.get('userType') == 'Member' and u['id'] not in role_holders),
                        key=lambda u: u['userPrincipalName'])
         return dict(users[index])

@@ -20,37 +20,22 @@ import pytest
 
 from security_utils import TENANT, control, plain_member, tenant_of, writes  # pylint: disable=import-error
 
-EXCHANGE_ADMIN = {'@odata.type': '#microsoft.graph.directoryRole', 'id': '5b7a0000-0000-4000-8000-0000000000e1',
-                  'displayName': 'Exchange Administrator', 'roleTemplateId': '29232cdf-9323-42fd-ade2-1d097af3e4de'}
-
 
 @pytest.fixture
-def give_role(monkeypatch):
-    """give_role(user_id): Graph's memberOf of that user lists the Exchange Administrator role as well."""
-    import cipp_emulator.handlers_directory as handlers  # pylint: disable=import-error
-    holders = set()
-    original = handlers._graph_user_rows  # pylint: disable=protected-access
-
-    def rows(tenant, parts, expand):
-        found = original(tenant, parts, expand)
-        if len(parts) == 3 and parts[2] in ('memberOf', 'transitiveMemberOf') and parts[1].lower() in holders:
-            found = list(found) + [dict(EXCHANGE_ADMIN)]
-        return found
-
-    original_select = handlers._select  # pylint: disable=protected-access
-
-    def select(found, fields, entity):
-        # Graph keeps @odata.type under $select on memberOf (it is what tells a role from a group); the emulator's
-        # $select drops it, which would make the added role look like a group.
-        picked = original_select(found, fields, entity)
-        for row, out in zip(found, picked):
-            if '@odata.type' in row:
-                out['@odata.type'] = row['@odata.type']
-        return picked
-
-    monkeypatch.setattr(handlers, '_graph_user_rows', rows)
-    monkeypatch.setattr(handlers, '_select', select)
-    return lambda user_id: holders.add(user_id.lower())
+def give_role(emulator):
+    """give_role(user_id): the user becomes a member of the tenant's Exchange Administrator directory role (the
+    emulator lists directory roles in memberOf as Graph does)."""
+    def give(user_id):
+        with emulator.state.lock:
+            for tenant in emulator.state.tenants.values():
+                if user_id in tenant.users:
+                    role = next(r for r in tenant.roles.values() if r['displayName'] == 'Exchange Administrator')
+                    role['_members'] = [member for member in role['_members'] if member != user_id] + [user_id]
+                    # Only this role, so the refusal names exactly it.
+                    for other in tenant.roles.values():
+                        if other is not role and user_id in other['_members']:
+                            other['_members'].remove(user_id)
+    return give
 
 
 def _offboard(upn, evidence, allow=False):
