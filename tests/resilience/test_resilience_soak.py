@@ -20,8 +20,11 @@ NEW_USERS = 20      # per tenant: created, edited, disabled -> 60 tasks
 MFA_USERS = 10      # per tenant: per-user MFA enforced
 LEAVERS = 5         # per tenant: offboarded (waits for the job and verifies it)
 TASKS_PER_TENANT = 3 * NEW_USERS + MFA_USERS + LEAVERS
+# No '500': CIPP answers a genuine failure with 500 too, so reads retry a 500 only twice by design; with ~1500 reads
+# per soak three injected 500s in a row on one read would be expected about once (a flaky test, not a finding).
+# Uncertain writes after a 500 are covered by test_resilience_converge.py.
 FAULTS = {'probability': 0.1, 'seed': 7, 'retry_after': 1, 'seconds': 3,
-          'kinds': ['429', '500', '502', '503', '504', 'timeout', 'reset', 'html']}
+          'kinds': ['429', '502', '503', '504', 'timeout', 'reset', 'html']}
 # The client gives up on an answer after 2 s, so a `timeout` fault (3 s of silence) is a real read timeout.
 CLIENT_TIMEOUT = '2'
 CONNECTION = {'ansible_connection': 'local'}
