@@ -117,6 +117,16 @@ def user_group_row(row):
     return group
 
 
+def direct_reports(client, tenant, user_id):
+    """The people who report to the user, ``[{id, userPrincipalName, displayName, accountEnabled}]``, every page.
+
+    ListGraphRequest ``users/{id}/directReports`` (see _api_graph; Graph returns directoryObjects, users in practice).
+    """
+    rows = graph_get(client, tenant, 'users/%s/directReports' % user_id, select='id,userPrincipalName,displayName,accountEnabled')
+    return [{'id': row.get('id'), 'userPrincipalName': row.get('userPrincipalName'), 'displayName': row.get('displayName'),
+             'accountEnabled': row.get('accountEnabled')} for row in rows if row.get('id')]
+
+
 def password_profile(client, tenant, user_id):
     """``{force_change, password_policies}`` from Graph (None values when Graph does not say).
 
@@ -218,6 +228,21 @@ def revoke_sessions(client, tenant, user):
 def clear_immutable_id(client, tenant, user):
     """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecClrImmId.ps1`` (``ID``)."""
     return client.write('ExecClrImmId', {'ID': user['id']}, tenant=tenant)
+
+
+def remove_admin_role(client, tenant, user, role):
+    """Take ``user`` out of one directory role (``role`` as user_memberships() gives it: ``{id, name, role_template_id}``).
+
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecRemoveAdminRole.ps1``.
+    Body only: ``tenantFilter``, ``RoleId`` (the directoryRole instance id memberOf lists; CIPP deletes
+    ``directoryRoles/{RoleId}/members/{id}/$ref``), ``RoleName``, ``Users`` as ``[{value: <object id>, label}]``. Answers
+    ``{"Results": [text]}``: HTTP 200 ``Successfully removed ...``, HTTP 500 ``Failed to remove ...`` with Graph's error,
+    HTTP 400 when an id is missing.
+    """
+    label = user.get('userPrincipalName') or user['id']
+    return client.write('ExecRemoveAdminRole', {'RoleId': role['id'], 'RoleName': role.get('name') or role['id'],
+                                                'Users': [{'value': user['id'], 'label': label,
+                                                           'addedFields': {'userPrincipalName': label}}]}, tenant=tenant)
 
 
 # ------------------------------------------------------------------------------ reading AddUser's answer

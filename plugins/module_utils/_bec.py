@@ -23,6 +23,7 @@ from ansible_collections.msp.cipp.plugins.module_utils import _api_directory as 
 from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as exchange
 from ansible_collections.msp.cipp.plugins.module_utils import _api_jobs as jobs_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
+from ansible_collections.msp.cipp.plugins.module_utils._admin_roles import remove_admin_roles
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, email_addresses, outside, parse_datetime
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils._files import write_private
@@ -196,13 +197,16 @@ def remediate_bundle(client, params, check_mode):
     return result
 
 
-STEPS = ('revoke_sessions', 'reset_password', 'disable_sign_in', 'remove_mfa_methods', 'disable_forwarding', 'remove_external_rules')
+STEPS = ('revoke_sessions', 'reset_password', 'disable_sign_in', 'remove_admin_roles', 'remove_mfa_methods', 'disable_forwarding',
+         'remove_external_rules')
+# Taking a user's admin roles away is not undone by the user's recovery: it runs only when asked for by name.
+DEFAULT_STEPS = tuple(step for step in STEPS if step != 'remove_admin_roles')
 
 
 def remediate_steps(client, params, check_mode):
     """Resource function of cipp_bec (mode steps): the containment steps one by one, each read first where it can be."""
     tenant, identity = params['tenant'], params['user']
-    steps = params.get('steps') or list(STEPS)
+    steps = params.get('steps') or list(DEFAULT_STEPS)
     unknown = sorted(set(steps) - set(STEPS))
     if unknown:
         raise CippConfigError('steps: unknown step(s) %s; known: %s' % (', '.join(unknown), ', '.join(STEPS)))
@@ -221,6 +225,9 @@ def remediate_steps(client, params, check_mode):
             outcome = {'changed': bool(user.get('accountEnabled'))}
             if outcome['changed']:
                 users_api.set_account_enabled(client, tenant, user['id'], False)
+        elif step == 'remove_admin_roles':
+            outcome = remove_admin_roles(client, tenant, user)
+            outcome = {'changed': outcome['changed'], 'removed_roles': outcome['removed']}
         elif step == 'remove_mfa_methods':
             outcome = remove_methods(client, tenant, user)
             outcome.pop('message', None)
@@ -236,8 +243,9 @@ def remediate_steps(client, params, check_mode):
                  'done' if outcome['changed'] else 'already done'}
         if outcome.get('message'):
             entry['message'] = outcome['message']
-        if outcome.get('removed_rules'):
-            entry['removed_rules'] = outcome['removed_rules']
+        for key in ('removed_rules', 'removed_roles'):
+            if outcome.get(key):
+                entry[key] = outcome[key]
         if outcome.get('password'):
             result['password'] = outcome['password']
             result[RETURNED_SECRETS] = ['password']

@@ -44,6 +44,8 @@ _WRITES_BODY = (
     'ExecPasswordNeverExpires', 'ExecEmailForward', 'ExecSetOoO', 'ExecConvertMailbox', 'EditGroup',
     'ExecBulkLicense', 'ExecOffboardUser', 'ExecBECRemediate', 'AddScheduledItem',
     'ExecRemoveMailboxRule', 'ExecSetMailboxRule',
+    # Reads only Request.Body (Invoke-ExecRemoveAdminRole.ps1).
+    'ExecRemoveAdminRole',
 )
 
 _WRITES_BOTH = (

@@ -21,6 +21,7 @@ from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as e
 from ansible_collections.msp.cipp.plugins.module_utils import _api_jobs as jobs_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_mfa as mfa_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
+from ansible_collections.msp.cipp.plugins.module_utils._admin_roles import remove_admin_roles, role_names
 from ansible_collections.msp.cipp.plugins.module_utils._bec import write_evidence
 from ansible_collections.msp.cipp.plugins.module_utils._common import check_bounded, email_addresses, make_diff, outside, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
@@ -71,6 +72,10 @@ STEPS = (
 STEP_BY_OPTION = dict((step.option, step) for step in STEPS)
 SWITCHES = [step.option for step in STEPS if step.option not in ('out_of_office', 'forward_to', 'onedrive_access', 'mailbox_access')]
 MAILBOX_STEPS = ('hide_from_gal', 'out_of_office', 'forward_to', 'disable_forwarding', 'convert_to_shared')
+# Steps CIPP's offboarding job does not have: this module runs them itself, at once, before the job is queued.
+DIRECT_STEPS = ('remove_admin_roles',)
+# In forward_to, onedrive_access and mailbox_access: the leaver's manager (Entra ID's manager of the user).
+MANAGER = 'manager'
 
 
 def requested_steps(params):
@@ -82,10 +87,15 @@ def requested_steps(params):
     return steps
 
 
+def _is_recipient(value):
+    return isinstance(value, str) and (value == MANAGER or bool(users_api.EMAIL.match(value)))
+
+
 def validate(params):
-    steps = [step.option for step in requested_steps(params)]
+    steps = [step.option for step in requested_steps(params)] + [option for option in DIRECT_STEPS if params.get(option)]
     if params.get('state', 'present') == 'present' and not steps:
-        raise CippConfigError('No offboarding step was selected: enable at least one of %s.' % ', '.join(step.option for step in STEPS))
+        raise CippConfigError('No offboarding step was selected: enable at least one of %s.'
+                              % ', '.join([step.option for step in STEPS] + list(DIRECT_STEPS)))
     if not params.get('force'):
         clashes = []
         if params.get('delete_user'):
@@ -99,22 +109,45 @@ def validate(params):
                                   if params.get('delete_user') else 'Contradictory offboarding options: %s.' % ', '.join(clashes))
     if params.get('keep_copy') and not params.get('forward_to'):
         raise CippConfigError('keep_copy only applies with forward_to.')
-    if params.get('forward_to') and not users_api.EMAIL.match(params['forward_to']):
-        raise CippConfigError('forward_to must be one user principal name or e-mail address (name@example.com) and nothing '
-                              'else, got %r' % params['forward_to'])
+    if params.get('forward_to') and not _is_recipient(params['forward_to']):
+        raise CippConfigError('forward_to must be one user principal name or e-mail address (name@example.com), or manager, and '
+                              'nothing else, got %r' % params['forward_to'])
     check_bounded(params.get('out_of_office'), 'out_of_office')
     for option in ('onedrive_access', 'mailbox_access'):
         check_bounded(params.get(option), option)
     for user in params.get('onedrive_access') or []:
-        if not isinstance(user, str) or not users_api.EMAIL.match(user):
-            raise CippConfigError('onedrive_access entries must be user principal names (name@example.com), got %r' % (user,))
+        if not _is_recipient(user):
+            raise CippConfigError('onedrive_access entries must be user principal names (name@example.com) or manager, got %r' % (user,))
     for entry in params.get('mailbox_access') or []:
-        if not isinstance(entry, dict) or set(entry) - {'user', 'automap'} or not isinstance(entry.get('user'), str) \
-                or not users_api.EMAIL.match(entry['user']) or not isinstance(entry.get('automap', True), bool):
-            raise CippConfigError('mailbox_access entries must be {user: name@example.com, automap: true|false}, got %r' % (entry,))
+        if not isinstance(entry, dict) or set(entry) - {'user', 'automap'} or not _is_recipient(entry.get('user')) \
+                or not isinstance(entry.get('automap', True), bool):
+            raise CippConfigError('mailbox_access entries must be {user: name@example.com or manager, automap: true|false}, got %r'
+                                  % (entry,))
     if params.get('wait_timeout') is not None and params['wait_timeout'] < 1:
         raise CippConfigError('wait_timeout must be at least 1 second.')
     params['_scheduled_epoch'] = to_epoch(params.get('scheduled_at'), 'scheduled_at')
+    if params['_scheduled_epoch'] and params.get('remove_admin_roles') and params.get('state', 'present') == 'present':
+        raise CippConfigError('remove_admin_roles cannot be scheduled: CIPP\'s offboarding job has no such step, so this module '
+                              'removes the roles itself, at once. Leave it out of the scheduled task (and remove the roles in a task '
+                              'run on the day), or leave scheduled_at out.')
+
+
+def uses_manager(params):
+    return MANAGER in ([params.get('forward_to')] + list(params.get('onedrive_access') or [])
+                       + [entry.get('user') for entry in params.get('mailbox_access') or []])
+
+
+def with_manager(params, manager_upn):
+    """``params`` with every ``manager`` recipient replaced by the manager's user principal name."""
+    params = dict(params)
+    if params.get('forward_to') == MANAGER:
+        params['forward_to'] = manager_upn
+    if params.get('onedrive_access'):
+        params['onedrive_access'] = [manager_upn if user == MANAGER else user for user in params['onedrive_access']]
+    if params.get('mailbox_access'):
+        params['mailbox_access'] = [dict(entry, user=manager_upn) if entry.get('user') == MANAGER else entry
+                                    for entry in params['mailbox_access']]
+    return params
 
 
 # ------------------------------------------------------------------------------ reading
@@ -135,8 +168,11 @@ class Snapshot:
     def mailbox(self):
         return self._once('mailbox', lambda: exchange.mailbox_details(self.client, self.tenant, self.user))
 
+    def memberships(self):
+        return self._once('memberships', lambda: users_api.user_memberships(self.client, self.tenant, self.user['id']))
+
     def groups(self):
-        return self._once('groups', lambda: users_api.user_memberships(self.client, self.tenant, self.user['id'])[0])
+        return self.memberships()[0]
 
     def rules(self):
         return self._once('rules', lambda: exchange.mailbox_rules(self.client, self.tenant, self.user))
@@ -147,6 +183,13 @@ class Snapshot:
 
     def ooo(self):
         return self._once('ooo', lambda: exchange.out_of_office(self.client, self.tenant, self.upn))
+
+    def admin_roles(self):
+        """Directory roles, from the same memberOf read as the groups."""
+        return self.memberships()[1]
+
+    def direct_reports(self):
+        return self._once('direct_reports', lambda: users_api.direct_reports(self.client, self.tenant, self.user['id']))
 
     def domains(self):
         return self._once('domains', lambda: set(row['name'] for row in directory_api.list_domains(self.client, self.tenant)))
@@ -306,6 +349,7 @@ class OffboardRun:
         self.client, self.params, self.check_mode = client, params, check_mode
         self.tenant = params['tenant']
         self.sleep, self.clock = sleep, clock
+        self.direct_steps = []
 
     def run(self):
         validate(self.params)
@@ -313,6 +357,10 @@ class OffboardRun:
         if snap.user is None:
             return self.missing_user()
         self.upn = snap.user['userPrincipalName']
+        manager = None
+        if self.params.get('state') != 'absent' and uses_manager(self.params):
+            manager = self.manager_of(snap)
+            self.params = with_manager(self.params, manager)
         if self.params.get('forward_to') and self.params.get('state') != 'absent':
             self.check_forward_target(snap)
         jobs = offboarding_jobs(self.client, self.tenant, self.upn)
@@ -321,30 +369,42 @@ class OffboardRun:
 
         active = [job for job in jobs if job_state(job) in ACTIVE_STATES]
         plan, before, after = self.plan(snap, jobs)
-        needed = [entry for entry in plan if entry['needed']]
+        roles = self.plan_admin_roles(snap, plan, before, after)
+        needed = [entry for entry in plan if entry['needed'] and entry['step'] not in DIRECT_STEPS]
         result = {'changed': False, 'user': {'id': snap.user['id'], 'userPrincipalName': self.upn}, 'plan': plan}
+        if manager:
+            result['manager'] = manager
 
         scheduled_epoch = self.params.get('_scheduled_epoch')
-        if active:
-            # Never queue a second job beside a pending one: wait on it (or report it).
-            job = self.matching_scheduled(active, scheduled_epoch) if scheduled_epoch else active[0]
-            if job is not None or not scheduled_epoch:
-                job = job or active[0]
-                result['job'] = self.job_view(job)
-                result['msg'] = 'An offboarding job for %s is already %s; no new job was queued.' % (self.upn, job.get('TaskState'))
-                if self.params.get('wait', True) and not scheduled_epoch and not self.check_mode:
-                    return self.wait_and_verify(result, job, snap, needed_before=needed)
-                return result
+        # Never queue a second job beside a pending one: wait on it (or report it).
+        pending = (self.matching_scheduled(active, scheduled_epoch) if scheduled_epoch else active[0]) if active else None
+        if roles or (needed and pending is None):
+            # Before any write: the record of what the leaver had and who reported to them.
+            result['direct_reports'] = self.direct_reports(snap)
+            if self.params.get('evidence_path'):
+                result['evidence'] = self.capture_evidence(snap, result['direct_reports'])
+            result['changed'] = True
+            result['diff'] = make_diff(before, after)
+        if self.params.get('remove_admin_roles'):
+            # At once, whatever the job does: an admin role is the leaver's most dangerous right.
+            result['admin_roles'] = self.take_admin_roles(snap, roles)
+            self.direct_steps = [{'step': 'remove_admin_roles', 'state': 'skipped (already done)' if not roles else
+                                  'planned' if self.check_mode else 'done'}]
+            result['steps'] = list(self.direct_steps)
+        if pending is not None:
+            result['job'] = self.job_view(pending)
+            result['msg'] = 'An offboarding job for %s is already %s; no new job was queued.' % (self.upn, pending.get('TaskState'))
+            if self.params.get('wait', True) and not scheduled_epoch and not self.check_mode:
+                return self.wait_and_verify(result, pending, snap, needed_before=needed)
+            return result
         if not needed:
-            result['msg'] = 'Every requested offboarding step is already done for %s.' % self.upn
+            result['msg'] = ('Every requested offboarding step is already done for %s.' % self.upn if not roles else
+                             '%s admin role(s) of %s: %s; every other requested step is already done.'
+                             % ('Would remove the' if self.check_mode else 'Removed the', self.upn, ', '.join(role_names(roles))))
             return result
 
-        if self.params.get('evidence_path'):
-            result['evidence'] = self.capture_evidence(snap)
         body = self.request_body([entry['step'] for entry in needed], scheduled_epoch)
         result['request'] = self.client.redacted(body)
-        result['changed'] = True
-        result['diff'] = make_diff(before, after)
         known = set(job.get('RowKey') for job in jobs)
         # ExecOffboardUser queues a new job on every call: after a lost answer the scheduler is read, and the
         # request is sent again only when no new job for the user is there.
@@ -360,6 +420,38 @@ class OffboardRun:
                 result['warnings'] = ['CIPP queued the job, but it was not found in the scheduler to wait on.']
             return result
         return self.wait_and_verify(result, job, snap, needed_before=needed)
+
+    def manager_of(self, snap):
+        """The leaver's manager (ListUsers expands it), for options that name ``manager``; refused when there is none."""
+        manager = snap.user.get('manager') or {}
+        if not manager.get('userPrincipalName'):
+            options = [option for option in ('forward_to', 'onedrive_access', 'mailbox_access') if MANAGER in str(self.params.get(option))]
+            raise CippConfigError('%s: %s has no manager in Entra ID, so "manager" names nobody. Name the recipient instead, or set '
+                                  'the manager first (msp.cipp.cipp_user manager).' % (', '.join(options), self.upn))
+        return manager['userPrincipalName']
+
+    def plan_admin_roles(self, snap, plan, before, after):
+        """The plan entry of remove_admin_roles; returns the roles to take away (empty when not asked or none held)."""
+        if not self.params.get('remove_admin_roles'):
+            return []
+        roles = snap.admin_roles()
+        plan.insert(0, {'step': 'remove_admin_roles', 'needed': bool(roles),
+                        'reason': 'holds %s' % ', '.join(role_names(roles)) if roles else 'holds no directory role'})
+        if roles:
+            before['admin_roles'] = role_names(roles)
+            after['admin_roles'] = []
+        return roles
+
+    def take_admin_roles(self, snap, roles):
+        outcome = remove_admin_roles(self.client, self.tenant, snap.user, roles=roles)
+        return {'before': outcome['before'], 'removed': outcome['removed']}
+
+    def direct_reports(self, snap):
+        try:
+            return snap.direct_reports()
+        except CippError as exc:
+            # A record, not a condition of the offboarding: it says why it is missing instead of stopping the run.
+            return {'error': exc.message}
 
     def check_forward_target(self, snap):
         """CIPP's offboarding forwards inside the tenant only (Set-CIPPForwarding with ForwardingAddress: CONTRACT 0.1 C6)."""
@@ -512,7 +604,7 @@ class OffboardRun:
             else:
                 entry['state'] = 'done'
             report.append(entry)
-        result['steps'] = report
+        result['steps'] = self.direct_steps + report
         result['changed'] = True
         if failed:
             details = '; '.join('%s: %s' % (entry['step'], entry['message']) for entry in report if entry['state'] == 'failed')
@@ -538,7 +630,7 @@ class OffboardRun:
                                row.get('RowKey') == key for row in offboarding_jobs(self.client, self.tenant, self.upn)))
         return result
 
-    def capture_evidence(self, snap):
+    def capture_evidence(self, snap, direct_reports):
         """Before any write: what a rehire (or an auditor) needs to know about the leaver."""
         user = snap.user
         record = {'tenant': self.tenant, 'user': {key: user.get(key) for key in (
@@ -546,6 +638,8 @@ class OffboardRun:
             'assignedLicenses', 'LicJoined', 'onPremisesSyncEnabled', 'onPremisesImmutableId')}}
         record['groups'] = [{'id': group['id'], 'name': group['name'], 'type': group['group_type'],
                              'assigns_licenses': group['assigns_licenses']} for group in snap.groups()]
+        record['admin_roles'] = snap.admin_roles()
+        record['direct_reports'] = direct_reports
         for key, reader in (('mailbox', snap.mailbox), ('mfa_methods', snap.mfa_methods)):
             try:
                 record[key] = reader()

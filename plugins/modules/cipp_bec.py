@@ -17,9 +17,14 @@ description:
     sessions, remove all MFA methods, disable every inbox rule, disable OneDrive sharing - in one call. B(One-shot) - it
     runs every time. A step CIPP reports as failed fails the task with that step's text.
   - O(mode=steps) runs the chosen O(steps) one by one, always in the order revoke sessions, reset password, disable
-    sign-in, remove MFA methods, disable forwarding, remove external-forwarding rules. Revoking sessions and resetting the
-    password are B(one-shot) and run every time; the other steps read the state first and do nothing when it is already
-    contained.
+    sign-in, remove admin roles, remove MFA methods, disable forwarding, remove external-forwarding rules. Revoking
+    sessions and resetting the password are B(one-shot) and run every time; the other steps read the state first and do
+    nothing when it is already contained.
+  - The C(remove_admin_roles) step takes the user out of every directory role it holds (C(ExecRemoveAdminRole), one call
+    per role), read from the user's C(memberOf) before and after; the task fails when a role is still held after a
+    short wait. It removes active tenant-wide role assignments only - eligible (PIM) assignments, roles scoped to an
+    administrative unit and custom roles are not seen and stay. Restoring a role later is a manual step, so it runs only
+    when listed in O(steps).
 author:
   - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
@@ -43,10 +48,10 @@ options:
     choices: [cipp_bundle, steps]
     default: steps
   steps:
-    description: With O(mode=steps), the steps to run. Default is all of them.
+    description: With O(mode=steps), the steps to run. Default is all of them except C(remove_admin_roles), which runs only when listed.
     type: list
     elements: str
-    choices: [revoke_sessions, reset_password, disable_sign_in, remove_mfa_methods, disable_forwarding, remove_external_rules]
+    choices: [revoke_sessions, reset_password, disable_sign_in, remove_admin_roles, remove_mfa_methods, disable_forwarding, remove_external_rules]
   rules_to_remove:
     description: With the C(remove_external_rules) step, names of further inbox rules to remove (for example those the BEC report flagged).
     type: list
@@ -82,7 +87,8 @@ user:
 steps:
   description:
     - One entry per step. With O(mode=steps) - C(step), C(changed), C(state) (C(done), C(already done) or C(planned) in
-      check mode), and C(message) or C(removed_rules) where there are. With O(mode=cipp_bundle) - CIPP's C(message) and
+      check mode), and C(message), C(removed_rules) or C(removed_roles) (the names of the directory roles taken away, or in
+      check mode those that would be) where there are. With O(mode=cipp_bundle) - CIPP's C(message) and
       C(state) per step; when one of them has C(state=error) the task fails and still returns them all.
   returned: always
   type: list

@@ -30,6 +30,13 @@ description:
     reported as C(scheduled by CIPP (separate task)).
   - With O(scheduled_at) the job is scheduled instead of run now; an identical scheduled job is found, not duplicated, and
     O(state=absent) cancels a pending scheduled offboarding of the user.
+  - B(Admin roles.) CIPP's offboarding job has no step for directory roles. O(remove_admin_roles) is run by this module
+    itself, at once and before the job is queued - C(ExecRemoveAdminRole) once per role the leaver holds (read from its
+    C(memberOf)), then re-read until none is left. Only active tenant-wide assignments are seen; eligible (PIM)
+    assignments, roles scoped to an administrative unit and custom roles stay.
+  - B(The manager.) O(forward_to), O(onedrive_access) and O(mailbox_access) accept V(manager) for the leaver's manager in
+    Entra ID; the task fails before any write when the leaver has none. The leaver's direct reports are returned in
+    RV(direct_reports) and written to the evidence.
 author:
   - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
@@ -52,6 +59,12 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  remove_admin_roles:
+    description:
+      - Take the leaver out of every directory (admin) role it holds, at once (see the description), verified by re-reading.
+      - Cannot be combined with O(scheduled_at) - CIPP's scheduler has no such step.
+    type: bool
+    default: false
   revoke_sessions:
     description: Revoke all sessions and refresh tokens. One-shot.
     type: bool
@@ -89,7 +102,8 @@ options:
     type: str
   forward_to:
     description:
-      - Forward mail to this user of the tenant (a user principal name or e-mail address; nothing else in the value).
+      - Forward mail to this user of the tenant (a user principal name or e-mail address; nothing else in the value), or
+        V(manager) for the leaver's manager.
       - CIPP's offboarding job can only forward inside the tenant; an address outside it is refused before anything is
         sent, naming M(msp.cipp.cipp_mailbox), which can forward externally.
     type: str
@@ -102,7 +116,8 @@ options:
     type: bool
     default: false
   onedrive_access:
-    description: Users (user principal names) to make site collection admins of the leaver's OneDrive. One-shot. At most 500.
+    description:
+      - Users (user principal names, or V(manager)) to make site collection admins of the leaver's OneDrive. One-shot. At most 500.
     type: list
     elements: str
   disable_onedrive_sharing:
@@ -111,8 +126,8 @@ options:
     default: false
   mailbox_access:
     description:
-      - Users to grant FullAccess to the mailbox, each C({user, automap}) with C(user) a user principal name and
-        C(automap) true or false (default true); other keys are refused. One-shot. At most 500.
+      - Users to grant FullAccess to the mailbox, each C({user, automap}) with C(user) a user principal name (or
+        V(manager)) and C(automap) true or false (default true); other keys are refused. One-shot. At most 500.
     type: list
     elements: dict
   remove_mailbox_permissions:
@@ -176,8 +191,9 @@ options:
     type: str
   evidence_path:
     description:
-      - Before any write, save the leaver's groups, licences (SKU ids and names), manager, mailbox type, forwarding and
-        permissions, devices and MFA methods as JSON (mode 0600) with its SHA-256 next to it - the record a rehire needs.
+      - Before any write, save the leaver's groups, directory roles, licences (SKU ids and names), manager, direct reports,
+        mailbox type, forwarding and permissions, devices and MFA methods as JSON (mode 0600) with its SHA-256 next to it -
+        the record a rehire needs.
     type: path
 '''
 
@@ -230,14 +246,32 @@ job_results:
   type: list
   elements: str
 steps:
-  description: Verification per step - C(step), C(state) (C(done), C(skipped (already done)), C(failed), C(unverified)), C(message).
-  returned: when the job was waited for
+  description:
+    - Verification per step - C(step), C(state) (C(done), C(skipped (already done)), C(failed), C(unverified), C(planned) in
+      check mode), C(message).
+  returned: when the job was waited for, and always with O(remove_admin_roles)
   type: list
   elements: dict
 evidence:
   description: C(path), C(sha256) and C(hash_path) of the evidence file.
-  returned: when O(evidence_path) is set and a job is queued
+  returned: when O(evidence_path) is set and a job is queued or admin roles are removed
   type: dict
+admin_roles:
+  description: With O(remove_admin_roles) - C(before), the directory roles the leaver held, and C(removed), those taken away
+    (or that would be, in check mode).
+  returned: when O(remove_admin_roles) is set
+  type: dict
+direct_reports:
+  description:
+    - The people who report to the leaver, each C(id), C(userPrincipalName), C(displayName), C(accountEnabled) (Graph
+      C(users/{id}/directReports)). C({error}) with the reason when they could not be read.
+  returned: when a job is queued or admin roles are removed (also in check mode)
+  type: list
+  elements: dict
+manager:
+  description: The user principal name that V(manager) stood for.
+  returned: when an option names V(manager)
+  type: str
 cancelled:
   description: Jobs cancelled with O(state=absent).
   returned: when O(state=absent)
@@ -271,6 +305,7 @@ ARGUMENT_SPEC = dict(
     notify=dict(type='list', elements='str', choices=['webhook', 'email', 'psa']),
     reference=dict(type='str'),
     evidence_path=dict(type='path'),
+    remove_admin_roles=dict(type='bool', default=False),
 )
 for switch in SWITCHES:
     ARGUMENT_SPEC[switch] = dict(type='bool', default=False, no_log=False)

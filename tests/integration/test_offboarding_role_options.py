@@ -183,3 +183,26 @@ def test_the_offboard_playbook_passes_the_options_too(run_playbook, cipp_env, em
     [body] = _offboard_bodies(run)
     assert body['reference'] == 'INC-7' and body['postExecution']['email'] is True and body['Scheduled']['enabled'] is True
     assert body['DisableSignIn'] is True
+
+
+def test_remove_admin_roles_and_the_manager_reach_the_module_and_the_summary(run_playbook, cipp_env, emulator, tmp_path):
+    """An admin leaver (allowed explicitly) loses its directory role through the role; forwarding goes to `manager`, and
+    the summary names the direct reports who need a new manager."""
+    tenant = next(t for t in emulator.state.tenants.values() if t.default_domain == TENANT)
+    role = next(r for r in tenant.roles.values() if r['displayName'] == 'Exchange Administrator')
+    leaver = tenant.users[role['_members'][0]]
+    manager = tenant.users[leaver['_managerId']]
+    reports = sorted(u['userPrincipalName'] for u in tenant.users.values() if u.get('_managerId') == leaver['id'])
+    assert reports
+    evidence = str(tmp_path / 'evidence')
+    run = run_playbook(_play(evidence, [{'user': leaver['userPrincipalName'], 'tenant': TENANT,
+                                         'options': {'remove_admin_roles': True, 'forward_to': 'manager'}}],
+                             offboarding_allow_privileged=True), env=cipp_env)
+    assert run.rc == 0, run.output
+    assert leaver['id'] not in role['_members']
+    assert [entry['endpoint'] for entry in run.emulator_log() if entry.get('kind') == 'write'] == ['ExecRemoveAdminRole', 'ExecOffboardUser']
+    assert _offboard_bodies(run)[0]['forward']['value'] == manager['userPrincipalName']
+    with open(os.path.join(evidence, '%s-offboarding.md' % leaver['userPrincipalName'])) as handle:
+        summary = handle.read()
+    assert '- Admin roles: Exchange Administrator' in summary
+    assert all(upn.replace('.', '\\.') in summary or upn in summary for upn in reports), summary

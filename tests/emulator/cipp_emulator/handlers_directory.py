@@ -694,6 +694,8 @@ def _graph_user_rows(state, tenant, parts, expand):
         if manager is None:
             raise GraphError(GRAPH_NOT_FOUND % 'manager')
         return [member_row(manager)], 'user'
+    if tail == ['directReports']:
+        return [member_row(other) for other in tenant.users.values() if other.get('_managerId') == user['id']], 'members'
     if tail == ['authentication', 'methods']:
         return authentication_methods(user, state.now()), 'authenticationMethod'
     if tail == ['licenseDetails']:
@@ -1764,6 +1766,62 @@ def _deleted_item_suffix(req):
     if req.b('displayName'):
         parts.append(" Display Name: '%s'" % req.b('displayName'))
     return ''.join(parts)
+
+
+@endpoint('ExecRemoveAdminRole', 'Identity.Role.ReadWrite', write=True)
+def exec_remove_admin_role(req):
+    """Invoke-ExecRemoveAdminRole: body only. Per user, Graph DELETE directoryRoles/{RoleId}/members/{id}/$ref (or
+    directoryRoles(roleTemplateId='...') with RoleTemplateId); HTTP 500 when any user failed, 400 without the ids."""
+    body = req.body if isinstance(req.body, dict) else {}
+    tenant_filter = label_value(body.get('tenantFilter'))
+    role_id, template_id = label_value(body.get('RoleId')), label_value(body.get('RoleTemplateId'))
+    role_name = body.get('RoleName')
+    if isinstance(role_name, dict):
+        role_name = role_name.get('label') or role_name.get('value')
+    users = body.get('Users') or []
+    users = users if isinstance(users, list) else [users]
+    if is_blank(tenant_filter) or (is_blank(role_id) and is_blank(template_id)) or not users:
+        return results(['TenantFilter, RoleId or RoleTemplateId, and Users are required to remove an admin role assignment.'], 400)
+    lines, failures = [], 0
+    with req.state.lock:
+        tenant = req.state.resolve_tenant(tenant_filter)
+        for entry in users:
+            if isinstance(entry, dict):
+                user_id = entry.get('value') or entry.get('id') or entry.get('UserId')
+                fields = entry.get('addedFields') if isinstance(entry.get('addedFields'), dict) else {}
+                name = (fields.get('userPrincipalName') or fields.get('displayName') or entry.get('userPrincipalName')
+                        or entry.get('displayName') or entry.get('label') or entry.get('UserName') or user_id)
+            else:
+                user_id = name = entry
+            if is_blank(user_id):
+                failures += 1
+                lines.append('Skipped a %s role removal request because UserId was empty.' % text(role_name))
+                continue
+            error = None if tenant is None else _remove_role_member(tenant, role_id, template_id, str(user_id))
+            if error is None:  # an unknown tenant: the DELETE goes nowhere and nothing throws (C9)
+                lines.append('Successfully removed %s from admin role %s.' % (text(name), text(role_name)))
+            else:
+                failures += 1
+                line = 'Failed to remove %s from admin role %s. %s' % (text(name), text(role_name), error)
+                if not is_blank(template_id) and re.search('does not exist|Not Found|404', error):
+                    line += ' The role may not be activated in this tenant.'
+                lines.append(line)
+    return results(lines, 500 if failures else 200)
+
+
+def _remove_role_member(tenant, role_id, template_id, user_id):
+    """Graph's DELETE .../members/{id}/$ref: None when done, else Graph's error message."""
+    if not is_blank(template_id):
+        role = next((r for r in tenant.roles.values() if str(r.get('roleTemplateId')).lower() == str(template_id).lower()), None)
+    else:
+        role = tenant.roles.get(str(role_id).lower())
+    if role is None:
+        return GRAPH_NOT_FOUND % (template_id if not is_blank(template_id) else role_id)
+    member = next((m for m in role['_members'] if m.lower() == user_id.lower()), None)
+    if member is None:
+        return "One or more removed object references do not exist for the following modified properties: 'members'."
+    role['_members'].remove(member)
+    return None
 
 
 @endpoint('ExecRestoreDeleted', 'Tenant.Directory.ReadWrite', write=True)

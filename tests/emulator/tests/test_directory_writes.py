@@ -305,3 +305,56 @@ def test_bulk_license_add_replace_and_refusals(cipp):
                                                   "UserLookup0: Invalid object identifier 'nobody'."]})
     status, answer, _ctype = cipp.call('ExecBulkLicense', 'POST', body=[dict(body[0], tenantFilter='stranger.example')])
     assert (status, answer) == (200, {'Results': ['User %s not found in tenant stranger.example' % unlicensed['id']]})
+
+
+# ------------------------------------------------------------------------------------------------ ExecRemoveAdminRole
+
+def role_holders(cipp, name):
+    tenant = cipp.emu.state.resolve_tenant(TENANT)
+    return next(role for role in tenant.roles.values() if role['displayName'] == name)
+
+
+def remove_role(cipp, **body):
+    status, answer, _ctype = cipp.call('ExecRemoveAdminRole', 'POST', body=dict({'tenantFilter': TENANT}, **body))
+    return status, answer['Results']
+
+
+def test_remove_admin_role_takes_the_user_out_of_the_role_by_instance_id(cipp):
+    role = role_holders(cipp, 'Exchange Administrator')
+    holder = role['_members'][0]
+    status, lines = remove_role(cipp, RoleId=role['id'], RoleName='Exchange Administrator',
+                                Users=[{'value': holder, 'label': 'x', 'addedFields': {'userPrincipalName': 'olivia@contoso.com'}}])
+    assert (status, lines) == (200, ['Successfully removed olivia@contoso.com from admin role Exchange Administrator.'])
+    assert holder not in role['_members']
+    # Graph's DELETE .../members/{id}/$ref for someone who is not a member: 404, and CIPP answers 500 with the text.
+    status, lines = remove_role(cipp, RoleId=role['id'], RoleName='Exchange Administrator', Users=[{'value': holder}])
+    assert status == 500
+    assert lines == ["Failed to remove %s from admin role Exchange Administrator. One or more removed object references do not exist "
+                     "for the following modified properties: 'members'." % holder]
+
+
+def test_remove_admin_role_by_template_id_says_when_the_role_is_not_activated(cipp):
+    role = role_holders(cipp, 'User Administrator')
+    holder = role['_members'][0]
+    status, lines = remove_role(cipp, RoleTemplateId={'value': role['roleTemplateId']}, RoleName={'label': 'User Administrator'},
+                                Users=[holder])
+    assert (status, lines) == (200, ['Successfully removed %s from admin role User Administrator.' % holder])
+    status, lines = remove_role(cipp, RoleTemplateId='00000000-1111-2222-3333-444444444444', RoleName='Nope', Users=[holder])
+    assert status == 500 and lines[0].endswith('The role may not be activated in this tenant.')
+
+
+def test_remove_admin_role_without_ids_is_400(cipp):
+    assert remove_role(cipp, RoleName='Global Administrator', Users=[{'value': 'x'}]) == (
+        400, ['TenantFilter, RoleId or RoleTemplateId, and Users are required to remove an admin role assignment.'])
+    role = role_holders(cipp, 'Global Administrator')
+    assert remove_role(cipp, RoleId=role['id'], Users=[])[0] == 400
+
+
+def test_direct_reports_are_the_users_whose_manager_the_user_is(cipp):
+    tenant = cipp.emu.state.resolve_tenant(TENANT)
+    manager_id = next(u['_managerId'] for u in tenant.users.values() if u.get('_managerId'))
+    expected = sorted(u['id'] for u in tenant.users.values() if u.get('_managerId') == manager_id)
+    status, body, _ctype = cipp.call('ListGraphRequest', params={'tenantFilter': TENANT, 'Endpoint': 'users/%s/directReports' % manager_id,
+                                                                 '$select': 'id,userPrincipalName,displayName,accountEnabled'})
+    assert status == 200
+    assert sorted(row['id'] for row in body['Results']) == expected
