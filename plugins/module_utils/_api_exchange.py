@@ -32,7 +32,7 @@ def mailbox_details(client, tenant, user):
     with one object). ``ForwardingAddress`` is resolved to an address when CIPP can, else it is Exchange's raw
     identity (C15): see ``forwarding_target``.
     """
-    body = client.call('ListUserMailboxDetails', {'UserID': user['id'], 'userMail': user.get('userPrincipalName')}, tenant=tenant)
+    body = client.call(*mailbox_details_request(user), tenant=tenant)
     row = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
     if row.get('RecipientTypeDetails'):
         return row
@@ -44,6 +44,11 @@ def mailbox_details(client, tenant, user):
             raise CippResultError('ListUserMailboxDetails could not read the mailbox of %s: %s' % (user.get('userPrincipalName'), item['error']),
                                   'ListUserMailboxDetails', 200, str(item['error']))
     return {}
+
+
+def mailbox_details_request(user):
+    """The read mailbox_details makes, as ``(endpoint name, parameters)`` for read_together."""
+    return 'ListUserMailboxDetails', {'UserID': user['id'], 'userMail': user.get('userPrincipalName')}
 
 
 def forwarding_target(mailbox):
@@ -103,8 +108,13 @@ def out_of_office(client, tenant, user_identity):
     -> ``Modules/CIPPCore/Public/Get-CIPPOutOfOffice.ps1``
     (query ``userid``; a JSON text CIPP converts).
     """
-    body = client.call('ListOoO', {'userId': user_identity}, tenant=tenant)
+    body = client.call(*out_of_office_request(user_identity), tenant=tenant)
     return body[0] if isinstance(body, list) and body else body if isinstance(body, dict) else {}
+
+
+def out_of_office_request(user_identity):
+    """The read out_of_office makes, as ``(endpoint name, parameters)`` for read_together."""
+    return 'ListOoO', {'userId': user_identity}
 
 
 def set_out_of_office(client, tenant, user_identity, state, internal_message=None, external_message=None, start_epoch=None,
@@ -171,8 +181,13 @@ def mailbox_rules(client, tenant, user):
     Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ListUserMailboxRules.ps1``
     (query ``UserID``, ``userEmail``).
     """
-    rows = client.call('ListUserMailboxRules', {'UserID': user['id'], 'userEmail': user.get('userPrincipalName')}, tenant=tenant) or []
+    rows = client.call(*mailbox_rules_request(user), tenant=tenant) or []
     return [row for row in rows if isinstance(row, dict) and row.get('Name')]
+
+
+def mailbox_rules_request(user):
+    """The read mailbox_rules makes, as ``(endpoint name, parameters)`` for read_together."""
+    return 'ListUserMailboxRules', {'UserID': user['id'], 'userEmail': user.get('userPrincipalName')}
 
 
 def rule_ref(rule, upn):

@@ -31,6 +31,19 @@ def graph_get(client, tenant, endpoint, select=None, graph_filter=None, expand=N
 
     Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/CIPP/Core/Invoke-ListGraphRequest.ps1``.
     """
+    name, params = graph_request(endpoint, select, graph_filter, expand, top, single_page, count)
+    try:
+        body = client.call(name, params, tenant=tenant)
+    except CippPermissionError as exc:
+        raise CippPermissionError('%s %s' % (exc.message, ROLE_HINT % endpoint), exc.endpoint, exc.status, exc.cipp_message)
+    rows = body.get('Results') if isinstance(body, dict) else body
+    if isinstance(rows, dict):
+        rows = [rows]
+    return [_strip(row) for row in rows or [] if isinstance(row, dict)]
+
+
+def graph_request(endpoint, select=None, graph_filter=None, expand=None, top=None, single_page=False, count=False):
+    """``(endpoint name, parameters)`` of the ListGraphRequest call graph_get makes, for read_together."""
     params = {'Endpoint': endpoint}
     if select:
         params['$select'] = select
@@ -44,14 +57,18 @@ def graph_get(client, tenant, endpoint, select=None, graph_filter=None, expand=N
         params['$count'] = 'true'
     if single_page:
         params['NoPagination'] = 'true'
-    try:
-        body = client.call('ListGraphRequest', params, tenant=tenant)
-    except CippPermissionError as exc:
-        raise CippPermissionError('%s %s' % (exc.message, ROLE_HINT % endpoint), exc.endpoint, exc.status, exc.cipp_message)
-    rows = body.get('Results') if isinstance(body, dict) else body
-    if isinstance(rows, dict):
-        rows = [rows]
-    return [_strip(row) for row in rows or [] if isinstance(row, dict)]
+    return 'ListGraphRequest', params
+
+
+def read_together(client, tenant, requests):
+    """Make many reads of one tenant at once, through CIPP's ``$batch`` (20 per call); the API functions that make
+    those reads afterwards get the answers without a call of their own. ``requests`` are ``(endpoint, parameters)``
+    pairs from the ``*_request`` functions of the API layer.
+
+    Source: ``Modules/CippEntrypoints/CippEntrypoints.psm1`` (``$batch``: at most 20 requests, run in parallel, each
+    through the normal router with the caller's token).
+    """
+    return client.prefetch(list(requests), tenant=tenant)
 
 
 def graph_get_object(client, tenant, endpoint, select=None):

@@ -10,7 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.msp.cipp.plugins.module_utils._api_graph import graph_get
+from ansible_collections.msp.cipp.plugins.module_utils._api_graph import graph_get, graph_request
 
 PASSWORD_METHOD = '#microsoft.graph.passwordauthenticationmethod'
 
@@ -37,6 +37,11 @@ def mfa_row(client, tenant, user_id):
         if isinstance(row, dict) and str(row.get('ID') or '').lower() == user_id.lower():
             return row
     return None
+
+
+def authentication_methods_request(user_id):
+    """The read authentication_methods makes, as ``(endpoint name, parameters)`` for read_together."""
+    return graph_request('users/%s/authentication/methods' % user_id)
 
 
 def authentication_methods(client, tenant, user_id):

@@ -16,7 +16,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.msp.cipp.plugins.module_utils._api_directory import normalise_group
-from ansible_collections.msp.cipp.plugins.module_utils._api_graph import graph_get, graph_get_object
+from ansible_collections.msp.cipp.plugins.module_utils._api_graph import graph_get, graph_get_object, graph_request
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError
 
 GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
@@ -66,8 +66,7 @@ def find_user(client, tenant, identity):
     whose ``$filter`` CIPP encodes properly (C5).
     """
     check_identity(identity, 'user')
-    field = 'id' if is_guid(identity) else 'userPrincipalName'
-    graph_filter = '%s eq %s' % (field, odata_string(identity))
+    graph_filter = _identity_filter(identity)
     if '#' in identity:
         rows = graph_get(client, tenant, 'users', select=USER_SELECT, graph_filter=graph_filter, expand=MANAGER_EXPAND)
     else:
@@ -77,6 +76,17 @@ def find_user(client, tenant, identity):
         if wanted in ((row.get('id') or '').lower(), (row.get('userPrincipalName') or '').lower()):
             return row
     return None
+
+
+def _identity_filter(identity):
+    field = 'id' if is_guid(identity) else 'userPrincipalName'
+    return '%s eq %s' % (field, odata_string(identity))
+
+
+def find_user_request(identity):
+    """The ListUsers read find_user makes for ``identity`` (None for a guest's ``#EXT#`` name: another endpoint)."""
+    check_identity(identity, 'user')
+    return None if '#' in identity else ('ListUsers', {'graphFilter': _identity_filter(identity)})
 
 
 def list_users(client, tenant, graph_filter=None):
@@ -106,6 +116,11 @@ def user_memberships(client, tenant, user_id):
         elif kind.endswith('.group') or (not kind and 'securityEnabled' in row):
             groups.append(user_group_row(row))
     return groups, roles
+
+
+def memberships_request(user_id):
+    """The read user_memberships makes, as ``(endpoint name, parameters)`` for read_together."""
+    return graph_request('users/%s/memberOf' % user_id, select=GROUP_SELECT)
 
 
 def user_group_row(row):

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import re
 import time
 
@@ -28,6 +29,7 @@ from ansible_collections.msp.cipp.plugins.module_utils._converge import write_ve
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
 
 JOB_COMMAND = jobs_api.OFFBOARDING_COMMAND
+_NO_LOCK = contextlib.nullcontext()
 ACTIVE_STATES = ('planned', 'pending', 'running', 'processing')
 FINAL_STATES = ('completed', 'failed')
 
@@ -76,6 +78,31 @@ MAILBOX_STEPS = ('hide_from_gal', 'out_of_office', 'forward_to', 'disable_forwar
 DIRECT_STEPS = ('remove_admin_roles',)
 # In forward_to, onedrive_access and mailbox_access: the leaver's manager (Entra ID's manager of the user).
 MANAGER = 'manager'
+
+
+def offboard_argspec():
+    """The options of one leaver (cipp_offboard's argument spec without ``tenant``); the roster validates each entry with it."""
+    spec = dict(
+        user=dict(type='str', required=True),
+        state=dict(type='str', choices=['present', 'absent'], default='present'),
+        out_of_office=dict(type='str'),
+        forward_to=dict(type='str'),
+        keep_copy=dict(type='bool', default=False),
+        onedrive_access=dict(type='list', elements='str'),
+        mailbox_access=dict(type='list', elements='dict'),
+        force=dict(type='bool', default=False),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=900),
+        poll_interval=dict(type='int', default=10),
+        scheduled_at=dict(type='str'),
+        notify=dict(type='list', elements='str', choices=['webhook', 'email', 'psa']),
+        reference=dict(type='str'),
+        evidence_path=dict(type='path'),
+        remove_admin_roles=dict(type='bool', default=False),
+    )
+    for switch in SWITCHES:
+        spec[switch] = dict(type='bool', default=False, no_log=False)
+    return spec
 
 
 def requested_steps(params):
@@ -153,12 +180,64 @@ def with_manager(params, manager_upn):
 # ------------------------------------------------------------------------------ reading
 
 class Snapshot:
-    """What the plan and the verification need to know about the leaver, read once each."""
+    """What the plan and the verification need to know about the leaver, read once each.
 
-    def __init__(self, client, tenant, upn):
+    ``shared`` holds the tenant's own reads (domains, SKUs) when many leavers' snapshots share them (a roster).
+    """
+
+    def __init__(self, client, tenant, upn, shared=None):
         self.client, self.tenant, self.upn = client, tenant, upn
         self.user = users_api.find_user(client, tenant, upn)
         self._cache = {}
+        self._shared = shared if shared is not None else {}
+
+    def _planned_reads(self, params):
+        """(request, reader) of each read the plan of ``params`` makes about this leaver."""
+        options = set(step.option for step in requested_steps(params))
+        reads = []
+        if 'remove_groups' in options or params.get('remove_admin_roles'):
+            reads.append((users_api.memberships_request(self.user['id']), self.memberships))
+        if 'remove_inbox_rules' in options:
+            reads.append((exchange.mailbox_rules_request(self.user), self.rules))
+        if 'remove_mfa_methods' in options:
+            reads.append((mfa_api.authentication_methods_request(self.user['id']), self.mfa_methods))
+        if options & (set(MAILBOX_STEPS) - {'out_of_office'}):
+            reads.append((exchange.mailbox_details_request(self.user), self.mailbox))
+        if 'out_of_office' in options:
+            reads.append((exchange.out_of_office_request(self.upn), self.ooo))
+        return reads
+
+    def reads_for(self, params):
+        """The reads the plan of ``params`` will make about this leaver, as ``(endpoint, parameters)`` pairs: a roster
+        makes them for all its leavers together first (read_together)."""
+        return [request for request, _reader in self._planned_reads(params)]
+
+    def load(self, params):
+        """Make the plan's reads now (answered from what read_together fetched); one that fails is left to the plan,
+        which reads it again and fails with its error."""
+        for _request, reader in self._planned_reads(params):
+            try:
+                reader()
+            except CippError:
+                pass
+
+    def _tenant_once(self, key, reader):
+        with self._shared.get('_lock') or _NO_LOCK:
+            if key not in self._shared:
+                self._shared[key] = reader()
+            return self._shared[key]
+
+    def read_so_far(self):
+        """What the plan read about the leaver (for the audit record), by name."""
+        names = {'memberships': None, 'mailbox': 'mailbox', 'rules': 'inbox_rules', 'mfa': 'mfa_methods', 'ooo': 'out_of_office'}
+        record = {}
+        for key, name in names.items():
+            if key in self._cache:
+                if key == 'memberships':
+                    record['groups'], record['admin_roles'] = self._cache[key]
+                else:
+                    record[name] = self._cache[key]
+        return record
 
     def _once(self, key, reader):
         if key not in self._cache:
@@ -192,7 +271,10 @@ class Snapshot:
         return self._once('direct_reports', lambda: users_api.direct_reports(self.client, self.tenant, self.user['id']))
 
     def domains(self):
-        return self._once('domains', lambda: set(row['name'] for row in directory_api.list_domains(self.client, self.tenant)))
+        return self._tenant_once('domains', lambda: set(row['name'] for row in directory_api.list_domains(self.client, self.tenant)))
+
+    def skus(self):
+        return self._tenant_once('skus', lambda: directory_api.subscribed_skus(self.client, self.tenant))
 
     def forward_target(self):
         """The Entra user of forward_to, for comparing with Exchange's raw identity (CONTRACT 0.1 C15)."""
@@ -263,13 +345,33 @@ def post_condition(step, snap, params):
 
 # ------------------------------------------------------------------------------ the scheduler record
 
-def offboarding_jobs(client, tenant, upn):
+def jobs_of(rows, upn):
+    """The offboarding jobs of ``upn`` among scheduler rows."""
     jobs = []
-    for row in jobs_api.scheduled_items(client, tenant, Type=JOB_COMMAND):
+    for row in rows:
         username = str(row['Parameters'].get('Username') or '').lower()
         if username == upn.lower() or str(row.get('Name') or '').lower() == ('offboarding: %s' % upn).lower():
             jobs.append(row)
     return jobs
+
+
+def offboarding_jobs(client, tenant, upn):
+    return jobs_of(jobs_api.scheduled_items(client, tenant, Type=JOB_COMMAND), upn)
+
+
+class Scheduler:
+    """CIPP's scheduler as one leaver's run reads it: the tenant's offboarding jobs of the user, and one job by id.
+    The roster (_offboarding_roster.SharedScheduler) shares one read among many leavers instead."""
+
+    def __init__(self, client, tenant):
+        self.client, self.tenant = client, tenant
+
+    def jobs(self, upn, fresh=False):
+        return offboarding_jobs(self.client, self.tenant, upn)
+
+    def job(self, row_key):
+        rows = jobs_api.scheduled_items(self.client, self.tenant, Id=row_key)
+        return next((row for row in rows if row.get('RowKey') == row_key), None)
 
 
 def job_state(job):
@@ -345,15 +447,18 @@ def done_by_earlier_jobs(jobs, step):
 # ------------------------------------------------------------------------------ the run
 
 class OffboardRun:
-    def __init__(self, client, params, check_mode, sleep=time.sleep, clock=time.time):
+    def __init__(self, client, params, check_mode, sleep=time.sleep, clock=time.time, scheduler=None, snapshot=None):
         self.client, self.params, self.check_mode = client, params, check_mode
         self.tenant = params['tenant']
         self.sleep, self.clock = sleep, clock
+        self.scheduler = scheduler or Scheduler(client, self.tenant)
+        # A roster hands in the leaver's snapshot, its reads already made together with the other leavers'.
+        self.snapshot = snapshot
         self.direct_steps = []
 
     def run(self):
         validate(self.params)
-        snap = Snapshot(self.client, self.tenant, self.params['user'])
+        snap = self.snapshot or Snapshot(self.client, self.tenant, self.params['user'])
         if snap.user is None:
             return self.missing_user()
         self.upn = snap.user['userPrincipalName']
@@ -363,7 +468,7 @@ class OffboardRun:
             self.params = with_manager(self.params, manager)
         if self.params.get('forward_to') and self.params.get('state') != 'absent':
             self.check_forward_target(snap)
-        jobs = offboarding_jobs(self.client, self.tenant, self.upn)
+        jobs = self.scheduler.jobs(self.upn)
         if self.params.get('state') == 'absent':
             return self.cancel(jobs)
 
@@ -535,11 +640,11 @@ class OffboardRun:
     # -- finding and waiting
 
     def has_new_job(self, known):
-        return any(job.get('RowKey') not in known for job in offboarding_jobs(self.client, self.tenant, self.upn))
+        return any(job.get('RowKey') not in known for job in self.scheduler.jobs(self.upn, fresh=True))
 
     def find_new_job(self, known):
         for _attempt in range(3):
-            for job in offboarding_jobs(self.client, self.tenant, self.upn):
+            for job in self.scheduler.jobs(self.upn, fresh=True):
                 if job.get('RowKey') not in known:
                     return job
             self.sleep(1)
@@ -555,8 +660,7 @@ class OffboardRun:
         deadline = self.clock() + (self.params.get('wait_timeout') or 900)
         interval = self.params.get('poll_interval') or 10
         while True:
-            rows = jobs_api.scheduled_items(self.client, self.tenant, Id=job['RowKey'])
-            current = next((row for row in rows if row.get('RowKey') == job['RowKey']), None)
+            current = self.scheduler.job(job['RowKey'])
             if current is None:
                 raise CippResultError('The offboarding job %s of %s disappeared from CIPP\'s scheduler.' % (job['RowKey'], self.upn),
                                       'ListScheduledItems', 200)
@@ -627,7 +731,7 @@ class OffboardRun:
         for job in pending:
             write_verified(self.client, lambda key=job['RowKey']: jobs_api.remove_scheduled_item(self.client, key),
                            applied=lambda key=job['RowKey']: not any(
-                               row.get('RowKey') == key for row in offboarding_jobs(self.client, self.tenant, self.upn)))
+                               row.get('RowKey') == key for row in self.scheduler.jobs(self.upn, fresh=True)))
         return result
 
     def capture_evidence(self, snap, direct_reports):
@@ -652,7 +756,7 @@ class OffboardRun:
         try:
             held = set(str(lic.get('skuId')).lower() for lic in user.get('assignedLicenses') or [])
             record['licenses'] = [{'skuId': row['sku_id'], 'skuPartNumber': row['part_number']}
-                                  for row in directory_api.subscribed_skus(self.client, self.tenant) if row['sku_id'] in held]
+                                  for row in snap.skus() if row['sku_id'] in held]
         except CippError as exc:
             record['licenses'] = {'error': exc.message}
         forwarding = _forwarding(record['mailbox']) if isinstance(record.get('mailbox'), dict) else None

@@ -285,30 +285,10 @@ cipp_calls:
 '''
 
 from ansible_collections.msp.cipp.plugins.module_utils._module import CippModule
-from ansible_collections.msp.cipp.plugins.module_utils._offboarding import SWITCHES, offboard
+from ansible_collections.msp.cipp.plugins.module_utils._offboarding import offboard, offboard_argspec
 
 
-ARGUMENT_SPEC = dict(
-    tenant=dict(type='str', required=True),
-    user=dict(type='str', required=True),
-    state=dict(type='str', choices=['present', 'absent'], default='present'),
-    out_of_office=dict(type='str'),
-    forward_to=dict(type='str'),
-    keep_copy=dict(type='bool', default=False),
-    onedrive_access=dict(type='list', elements='str'),
-    mailbox_access=dict(type='list', elements='dict'),
-    force=dict(type='bool', default=False),
-    wait=dict(type='bool', default=True),
-    wait_timeout=dict(type='int', default=900),
-    poll_interval=dict(type='int', default=10),
-    scheduled_at=dict(type='str'),
-    notify=dict(type='list', elements='str', choices=['webhook', 'email', 'psa']),
-    reference=dict(type='str'),
-    evidence_path=dict(type='path'),
-    remove_admin_roles=dict(type='bool', default=False),
-)
-for switch in SWITCHES:
-    ARGUMENT_SPEC[switch] = dict(type='bool', default=False, no_log=False)
+ARGUMENT_SPEC = dict(tenant=dict(type='str', required=True), **offboard_argspec())
 MODULE_KWARGS = {}
 RESOURCE = offboard
 

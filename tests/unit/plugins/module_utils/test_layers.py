@@ -26,7 +26,7 @@ DOCS_TABLE = os.path.join(REPO, 'docs', 'cipp-api.md')
 TRANSPORT = {'_client', '_token_cache', '_endpoints', '_errors', '_common', '_iso3166'}
 WRAPPER = {'_module'}
 # The client's request methods; only the API layer may call them.
-REQUEST_METHODS = {'call', 'write', 'batch'}
+REQUEST_METHODS = {'call', 'write', 'batch', 'prefetch'}
 
 
 def _names():
