@@ -36,7 +36,7 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
 from ansible_collections.msp.cipp.plugins.module_utils import _endpoints
 from ansible_collections.msp.cipp.plugins.module_utils._common import is_secret_key, mask_text, redact
 from ansible_collections.msp.cipp.plugins.module_utils._errors import (
-    CippAuthError, CippCheckModeError, CippConfigError, CippGuardError, CippNotFoundError, CippPermissionError,
+    CippAuthError, CippCheckModeError, CippConfigError, CippError, CippGuardError, CippNotFoundError, CippPermissionError,
     CippRequestError, CippResultError, CippServerError, CippTransportError, CippWriteUncertainError,
 )
 from ansible_collections.msp.cipp.plugins.module_utils._token_cache import TokenCache, resolve_cache_dir
@@ -222,11 +222,15 @@ class CippClient:
     def prefetch(self, requests_list, tenant=None):
         """Make these reads now, together (``batch``: 20 per call), and keep each answer CIPP gave with HTTP 200 for the
         one ``call`` that next asks for exactly that read (same endpoint and parameters): a roster's per-user reads then
-        cost one call per 20 users, and the code that reads stays the same. A failed sub-request is not kept, so its
-        ``call`` is sent on its own and fails as it always would. Returns the number of answers kept."""
+        cost one call per 20 users, and the code that reads stays the same. A failed sub-request (or a failed $batch) is
+        not kept, so its ``call`` is sent on its own and fails as it always would. Returns the number of answers kept."""
         if not requests_list:
             return 0
-        answers = self.batch(requests_list, tenant=tenant)
+        try:
+            answers = self.batch(requests_list, tenant=tenant)
+        except CippError:
+            # Reading ahead only saves calls: when $batch fails, each read is made on its own and says why it fails.
+            return 0
         kept = 0
         with self._prefetch_lock:
             for (name, params), answer in zip(requests_list, answers):

@@ -455,6 +455,7 @@ class OffboardRun:
         # A roster hands in the leaver's snapshot, its reads already made together with the other leavers'.
         self.snapshot = snapshot
         self.direct_steps = []
+        self.evidence_record = None
 
     def run(self):
         validate(self.params)
@@ -761,7 +762,8 @@ class OffboardRun:
             record['licenses'] = {'error': exc.message}
         forwarding = _forwarding(record['mailbox']) if isinstance(record.get('mailbox'), dict) else None
         record['forwarding_external'] = bool(forwarding and outside(email_addresses(forwarding), snap.domains()))
-        return write_evidence(self.params['evidence_path'], self.client.redacted(record))
+        self.evidence_record = self.client.redacted(record)
+        return write_evidence(self.params['evidence_path'], self.evidence_record)
 
 
 def offboard(client, params, check_mode):

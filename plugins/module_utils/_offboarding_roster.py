@@ -41,9 +41,9 @@ from ansible_collections.msp.cipp.plugins.module_utils._offboarding import (JOB_
 MAX_PARALLEL = 10
 DEFAULT_PARALLEL = 8
 MAX_LEAVERS = 500
-# Set once for the whole task, not per leaver.
+# Set for the whole task; a leaver may set its own.
 TASK_OPTIONS = ('wait', 'wait_timeout', 'poll_interval')
-LEAVER_SPEC = dict((name, spec) for name, spec in offboard_argspec().items() if name not in TASK_OPTIONS)
+LEAVER_SPEC = offboard_argspec()
 
 
 class SharedScheduler:
@@ -135,12 +135,11 @@ def _entries(params):
         unknown = sorted(set(raw) - set(LEAVER_SPEC))
         if unknown:
             raise CippConfigError('%s: unknown option(s) %s; a leaver takes user and the options of msp.cipp.cipp_offboard except '
-                                  'tenant, %s (set those for the whole task).' % (where, ', '.join(unknown), ', '.join(TASK_OPTIONS)))
-        checked = validator.validate(raw)
+                                  'tenant.' % (where, ', '.join(unknown)))
+        checked = validator.validate(dict(dict((option, params[option]) for option in TASK_OPTIONS), **raw))
         if checked.error_messages:
             raise CippConfigError('%s: %s' % (where, '; '.join(checked.error_messages)))
         entry = dict(checked.validated_parameters, tenant=params['tenant'])
-        entry.update((option, params[option]) for option in TASK_OPTIONS)
         try:
             entry['_file_name'] = check_name(entry['user'], '%s.user' % where)
             validate(entry)
@@ -189,16 +188,20 @@ def _write_audit(evidence_dir, entry, snap):
 
 def _offboard_one(client, entry, snap, check_mode, scheduler):
     params = dict((key, value) for key, value in entry.items() if not key.startswith('_'))
+    run = OffboardRun(client, params, check_mode, scheduler=scheduler, snapshot=snap)
     try:
-        result = OffboardRun(client, params, check_mode, scheduler=scheduler, snapshot=snap).run()
+        result = run.run()
     except CippError as exc:
-        outcome = {'user': entry['user'], 'changed': False, 'failed': True, 'msg': exc.message}
+        outcome = {'user': entry['user'], 'tenant': entry['tenant'], 'changed': False, 'failed': True, 'msg': exc.message}
         details = exc.response if isinstance(exc.response, dict) else {}
         if details.get('steps'):
             outcome['steps'] = details['steps']
         return outcome
-    outcome = dict(result, user=entry['user'])
+    outcome = dict(result, user=entry['user'], tenant=entry['tenant'])
     outcome['leaver'] = result.get('user')
+    if run.evidence_record:
+        # What the evidence file holds, for the caller's own report (the offboarding role's summary).
+        outcome['before'] = run.evidence_record
     return outcome
 
 

@@ -40,8 +40,8 @@ options:
   leavers:
     description:
       - The leavers. Each is a dict with C(user) (user principal name or object ID) and any option of
-        M(msp.cipp.cipp_offboard) except C(tenant), C(wait), C(wait_timeout) and C(poll_interval), which are set for the
-        whole task here. Unknown options and bad values are refused, naming the entry, before anything is read.
+        M(msp.cipp.cipp_offboard) except C(tenant); C(wait), C(wait_timeout) and C(poll_interval) default to this task's.
+        Unknown options and bad values are refused, naming the entry, before anything is read.
       - A leaver may appear once. At most 500.
     type: list
     elements: dict
@@ -105,11 +105,13 @@ EXAMPLES = r'''
 RETURN = r'''
 leavers:
   description:
-    - One entry per leaver, in the order of O(leavers). Each has C(user) (as given), C(changed), and the keys
+    - One entry per leaver, in the order of O(leavers). Each has C(user) (as given), C(tenant), C(changed), and the keys
       M(msp.cipp.cipp_offboard) returns for one leaver - C(plan), C(request), C(job), C(job_results), C(steps),
       C(evidence), C(admin_roles), C(direct_reports), C(manager), C(msg), C(warnings), C(cancelled) where it returns
       them - with C(leaver) for its C(user) (C(id) and C(userPrincipalName)).
     - C(audit_path), the audit file this task wrote for the leaver, when it wrote one.
+    - C(before), the record written to the evidence file (the leaver's user, groups, admin roles, licences, mailbox,
+      devices, MFA methods, direct reports), when one was written.
     - A leaver that failed has C(failed=true), C(msg) with the reason, and C(steps) when its job reported them.
   returned: always
   type: list

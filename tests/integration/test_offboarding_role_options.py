@@ -54,12 +54,16 @@ def _offboard_bodies(run, since=0):
 
 
 def _module_result(run):
-    [result] = [r['result'] for r in run.results if r['action'] == 'msp.cipp.cipp_offboard']
-    return result
+    """The one leaver's entry in the result of the role's msp.cipp.cipp_leavers task."""
+    # One loop item per tenant (one tenant here).
+    [result] = [r['result'] for r in run.results if r['action'] == 'msp.cipp.cipp_leavers' and r['item']]
+    [leaver] = result['leavers']
+    return leaver
 
 
 def test_the_role_knows_every_option_of_the_module():
-    """The role's list of options (which it passes on, and outside which it refuses) is the module's argument spec."""
+    """The role's list of options (outside which it refuses) is cipp_offboard's argument spec, and the leavers' options
+    reach msp.cipp.cipp_leavers whole (the filter that merges them is unit tested: test_offboarding_filters.py)."""
     import sys
     if COLLECTIONS_PATH not in sys.path:
         sys.path.insert(0, COLLECTIONS_PATH)
@@ -67,12 +71,10 @@ def test_the_role_knows_every_option_of_the_module():
     with open(os.path.join(REPO, 'roles', 'offboarding', 'vars', 'main.yml')) as handle:
         listed = yaml.safe_load(handle)['offboarding_module_options']
     assert sorted(listed) == sorted(set(ARGUMENT_SPEC) - {'tenant', 'user'})
-    with open(os.path.join(REPO, 'roles', 'offboarding', 'tasks', 'leaver.yml')) as handle:
-        task = next(t for t in yaml.safe_load(handle) if 'msp.cipp.cipp_offboard' in t)
-    # Every option is written out in the task, each from the effective options (or the role's own setting).
-    assert sorted(task['msp.cipp.cipp_offboard']) == sorted(ARGUMENT_SPEC)
-    for option in listed:
-        assert 'offboarding_effective.%s' % option in task['msp.cipp.cipp_offboard'][option], option
+    with open(os.path.join(REPO, 'roles', 'offboarding', 'tasks', 'main.yml')) as handle:
+        block = next(t for t in yaml.safe_load(handle) if 'block' in t)
+    task = next(t for t in block['block'] if 'msp.cipp.cipp_leavers' in t)
+    assert task['msp.cipp.cipp_leavers']['leavers'] == '{{ offboarding_tenant_group.leavers }}'
 
 
 def test_scheduling_notification_and_reference_reach_cipp(run_playbook, cipp_env, emulator, tmp_path):
@@ -167,7 +169,7 @@ def test_an_unknown_option_is_refused_not_dropped(run_playbook, cipp_env, emulat
     leaver = {'user': upn, 'tenant': TENANT, 'options': {'scheduled': '2030-01-01T00:00:00Z', 'remove_group': True}}
     run = run_playbook(_play(str(tmp_path / 'evidence'), [leaver]), env=cipp_env)
     assert run.rc != 0
-    assert "unknown offboarding option(s) remove_group, scheduled" in run.output
+    assert "Unknown offboarding option(s) remove_group, scheduled" in run.output
     assert not [entry for entry in run.emulator_log() if entry['kind'] == 'write']
 
 
