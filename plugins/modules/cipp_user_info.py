@@ -60,7 +60,7 @@ options:
         mailbox permission report (C(ListmailboxPermissions) C(ByUser)), a cache that CIPP's sync jobs fill and its own
         permission changes update; changes made in Exchange directly show only after CIPP's next sync. C(null), with a
         warning, when CIPP has no report for the tenant yet.
-      - V(mobile_devices) adds C(mobile_devices), the mailbox's mobile devices (C(ListMailboxMobileDevices)): C(Guid),
+      - V(mobile_devices) adds C(mobile_devices), the mailbox's mobile devices (C(ListMailboxMobileDevices)) with C(Guid),
         C(deviceID), C(deviceFriendlyName), C(deviceModel), C(deviceOS), C(deviceType), C(clientType),
         C(deviceAccessState), C(status), C(firstSync), C(lastSyncAttempt), C(lastSuccessSync). C(null), with a warning,
         when Exchange cannot read them (for example a user without a mailbox).
