@@ -594,8 +594,9 @@ def exec_edit_mailbox_permissions(req):
     per trustee and bucket; always 200 with every text, failures included."""
     mailbox = req.b('userID')
     if mailbox is None:
-        # `if ($null -eq $username) { exit }`: the script ends without a response; what the host answers is unverified.
-        return Response.text('', 500)
+        # `if ($null -eq $username) { exit }`: no answer from the script, which the emulator gives as an empty 200 like
+        # RemoveUser's exit (CONTRACT 5.18).
+        return Response.empty()
     lines = []
     with req.state.lock:
         for bucket, level, action, automap in EDIT_PERMISSION_BUCKETS:
