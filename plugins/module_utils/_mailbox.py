@@ -264,7 +264,6 @@ class MailboxRun:
         still_enabled = set(rule['Name'] for rule in rules if rule.get('Enabled') is not False)
         return not (names & set(removed)) and not (still_enabled & set(disabled))
 
-
     # -- mobile devices (removed and confirmed by _mobile_devices itself)
 
     def mobile_devices(self, wanted):

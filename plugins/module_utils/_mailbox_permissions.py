@@ -82,7 +82,7 @@ def _apply(client, tenant, mailbox_upn, changes, automap, wanted_held, what):
 
 
 def _describe(changes, mailbox_upn):
-    return '; '.join('%s %s %s' % ('granted' if action == 'Add' else 'removed', right, trustee)
+    return '; '.join('%s %s for %s' % ('granted' if action == 'Add' else 'removed', right, trustee)
                      for trustee, right, action in changes) + ' on %s' % mailbox_upn
 
 
@@ -114,11 +114,16 @@ def ensure_mailbox_permission(client, params, check_mode):
     if not exchange.mailbox_details(client, tenant, owner):
         raise CippConfigError('mailbox: %s has no Exchange mailbox in tenant %s (ListUserMailboxDetails shows no recipient type).'
                               % (params['mailbox'], tenant))
-    trustees, seen = [], set()
+    trustees, asked = [], set()
     for address in params['trustees']:
-        if address.lower() not in seen:
-            seen.add(address.lower())
-            trustees.append(find_recipient(client, tenant, address, 'trustees'))
+        if address.lower() in asked:
+            continue
+        asked.add(address.lower())
+        trustee = find_recipient(client, tenant, address, 'trustees')
+        if trustee['id'] == owner['id']:
+            raise CippConfigError('trustees: %s is the mailbox itself.' % address)
+        if all(trustee['id'] != known['id'] for known in trustees):  # a UPN and a mail address of one user count once
+            trustees.append(trustee)
     mailbox_upn = owner['userPrincipalName']
     wanted = [RIGHTS[option] for option in dict.fromkeys(params['rights'])]
     rows = exchange.mailbox_permissions(client, tenant, mailbox_upn)

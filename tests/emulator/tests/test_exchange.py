@@ -532,7 +532,6 @@ def test_exec_mailbox_mobile_devices_ignores_the_body_and_needs_delete(api, tena
     body = {'tenantFilter': domain(tenant), 'Userid': user['userPrincipalName'], 'guid': device['Guid'], 'Delete': 'true'}
     status, answer, _unused = api.call('ExecMailboxMobileDevices', method='POST', params={'tenantFilter': domain(tenant)}, body=body)
     assert status == 200 and answer == {'Results': None}
-    status, answer, _unused = api.call('ExecMailboxMobileDevices', method='POST', params={'tenantFilter': domain(tenant),
-                                                                                        'Userid': user['userPrincipalName'],
-                                                                                        'guid': device['Guid']})
+    without_delete = {'tenantFilter': domain(tenant), 'Userid': user['userPrincipalName'], 'guid': device['Guid']}
+    status, answer, _unused = api.call('ExecMailboxMobileDevices', method='POST', params=without_delete)
     assert answer == {'Results': None} and any(d['Guid'] == device['Guid'] for d in tenant.mobile_devices[user['id']])

@@ -15,7 +15,8 @@ from ansible_collections.msp.cipp.plugins.module_utils import _converge as conve
 from ansible_collections.msp.cipp.plugins.module_utils import _mailbox_permissions as permissions
 from ansible_collections.msp.cipp.plugins.module_utils import _mobile_devices as mobile
 from ansible_collections.msp.cipp.plugins.module_utils._endpoints import lookup
-from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippResultError, CippServerError
+from ansible_collections.msp.cipp.plugins.module_utils._users import user_info
 
 TENANT = 'contoso.com'
 USERS = [
@@ -119,7 +120,7 @@ def test_a_send_on_behalf_delegate_named_by_alias_is_recognised():
 
 def test_a_write_that_does_not_show_fails_naming_it_after_the_wait():
     client = FakeCipp(applies=False)
-    with pytest.raises(CippResultError, match='granted SendAs asmith@contoso.com on info@contoso.com'):
+    with pytest.raises(CippResultError, match='does not show granted SendAs for asmith@contoso.com on info@contoso.com'):
         ensure(client, trustees=['asmith@contoso.com'], rights=['send_as'])
     assert len(client.writes) == 1  # never sent twice
 
@@ -131,10 +132,11 @@ def test_an_unknown_trustee_fails_naming_it_before_any_write():
     assert client.writes == []
 
 
-def test_a_trustee_by_mail_address_is_found():
+def test_a_trustee_by_mail_address_is_found_and_counted_once():
     client = FakeCipp()
-    result = ensure(client, trustees=['jane.doe@contoso.com'], rights=['full_access'])
+    result = ensure(client, trustees=['jane.doe@contoso.com', 'JDoe@contoso.com'], rights=['full_access'])
     assert result['granted'] == [{'trustee': 'jdoe@contoso.com', 'right': 'full_access'}]
+    assert client.writes[0][1]['AddFullAccess'] == {'value': ['jdoe@contoso.com']}
 
 
 @pytest.mark.parametrize('params, message', [
@@ -165,6 +167,19 @@ def test_access_of_merges_the_report_per_mailbox():
     assert params == {'UseReportDB': 'true', 'ByUser': 'true', 'User': 'jdoe@contoso.com'}
 
 
+def test_user_info_without_a_permission_report_warns_and_keeps_the_user():
+    class NoReport(FakeCipp):
+        def call(self, endpoint, params=None, tenant=None):
+            if endpoint == 'ListmailboxPermissions' and params.get('ByUser'):
+                raise CippServerError('ListmailboxPermissions failed with HTTP 500: Failed to generate mailbox permission report',
+                                      endpoint, 500, 'Failed to generate mailbox permission report')
+            return super(NoReport, self).call(endpoint, params, tenant)
+
+    result = user_info(NoReport(), {'tenant': TENANT, 'user': 'jdoe@contoso.com', 'include': ['mailbox_access']}, False)
+    assert result['users'][0]['mailbox_access'] is None and result['users'][0]['userPrincipalName'] == 'jdoe@contoso.com'
+    assert 'has CIPP synced the mailbox permission report' in result['warnings'][0]
+
+
 def test_remove_access_removes_what_is_still_held_and_confirms_live():
     # The report is a cache: SendOnBehalf on asmith@ is already gone in Exchange.
     client = FakeCipp({'info@contoso.com': {('jdoe@contoso.com', 'FullAccess'), ('jdoe@contoso.com', 'SendAs')}}, report=REPORT)
@@ -191,8 +206,8 @@ def test_remove_all_devices_then_nothing_to_do():
     client = FakeCipp(devices=DEVICES)
     outcome = mobile.remove_devices(client, TENANT, USERS[1])
     assert [d['Guid'] for d in outcome['removed']] == ['g-1', 'g-2'] and outcome['diff']['after'] == []
-    assert [(e, p['guid'], p['Delete']) for e, p in client.writes] == [('ExecMailboxMobileDevices', 'g-1', 'true'),
-                                                                      ('ExecMailboxMobileDevices', 'g-2', 'true')]
+    sent = [(endpoint, params['guid'], params['Delete']) for endpoint, params in client.writes]
+    assert sent == [('ExecMailboxMobileDevices', 'g-1', 'true'), ('ExecMailboxMobileDevices', 'g-2', 'true')]
     assert mobile.remove_devices(client, TENANT, USERS[1])['changed'] is False and len(client.writes) == 2
 
 
