@@ -8,7 +8,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from test_security_modules import TENANT, _plain_user, _play, _tenant  # pylint: disable=import-error
+from test_security_modules import TENANT, _play, _tenant  # pylint: disable=import-error
 from test_user_lifecycle import writes  # pylint: disable=import-error
 
 SHARED = 'info@%s' % TENANT
