@@ -224,3 +224,80 @@ def mailbox_permissions(client, tenant, user_identity):
         rights = row.get('Permissions')
         permissions.append(dict(row, Permissions=', '.join(str(r) for r in rights) if isinstance(rights, list) else rights))
     return permissions
+
+
+def permission_report_by_user(client, tenant, user_principal_name):
+    """The mailboxes ``user_principal_name`` holds rights on, from CIPP's permission report: a list of
+    ``{MailboxUPN, Mailbox (display name), AccessRights ('FullAccess', 'SendAs', 'SendOnBehalf', comma-joined)}``;
+    ``[]`` when the report has no row for the user.
+
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ListmailboxPermissions.ps1``
+    (``ByUser`` works only with ``UseReportDB=true`` and no ``userId``; ``User`` is compared with ``-eq``, so without
+    regard to case) -> ``Modules/CIPPCore/Public/Get-CIPPMailboxPermissionReport.ps1``. The report is CIPP's reporting
+    database, a cache: filled by its mailbox sync jobs and updated by CIPP's own permission writes
+    (``Sync-CIPPMailboxPermissionCache.ps1``), not by changes made in Exchange directly. Without cached data the
+    handler answers 500 (``Failed to generate mailbox permission report: No mailbox data found ...``).
+    """
+    rows = client.call('ListmailboxPermissions', {'UseReportDB': 'true', 'ByUser': 'true', 'User': user_principal_name},
+                       tenant=tenant) or []
+    wanted = user_principal_name.lower()
+    found = []
+    for row in rows:
+        if isinstance(row, dict) and str(row.get('User') or '').lower() == wanted:
+            found.extend(item for item in row.get('Permissions') or [] if isinstance(item, dict) and item.get('MailboxUPN'))
+    return found
+
+
+# The request-body buckets of ExecEditMailboxPermissions: (right, add or remove, automapping) -> bucket.
+EDIT_PERMISSION_BUCKETS = {
+    ('FullAccess', 'Add', True): 'AddFullAccess',
+    ('FullAccess', 'Add', False): 'AddFullAccessNoAutoMap',
+    ('FullAccess', 'Remove', None): 'RemoveFullAccess',
+    ('SendAs', 'Add', None): 'AddSendAs',
+    ('SendAs', 'Remove', None): 'RemoveSendAs',
+    ('SendOnBehalf', 'Add', None): 'AddSendOnBehalf',
+    ('SendOnBehalf', 'Remove', None): 'RemoveSendOnBehalf',
+}
+
+
+def edit_mailbox_permissions(client, tenant, mailbox, changes, automap=True):
+    """Grant and remove rights on ``mailbox`` (a UPN) in one request. ``changes`` is a list of
+    ``(trustee UPN, right, 'Add' or 'Remove')``, right one of ``FullAccess``, ``SendAs``, ``SendOnBehalf``;
+    ``automap`` applies to FullAccess grants.
+
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ExecEditMailboxPermissions.ps1``
+    -> ``Modules/CIPPCore/Public/Set-CIPPMailboxPermission.ps1`` (body only: ``userID`` = the mailbox, passed to
+    Exchange as it is; each bucket ``{value: [trustees]}``, read as ``($Request.body.<Bucket>).value``). One Exchange
+    cmdlet per trustee and bucket; always HTTP 200, each failure a ``Failed to <Add|Remove> <right> for <trustee> on
+    <mailbox>: <Exchange's text>`` item in ``Results`` (the client raises on it).
+    """
+    body = {'userID': mailbox}
+    for trustee, right, action in changes:
+        bucket = EDIT_PERMISSION_BUCKETS[(right, action, bool(automap) if (right, action) == ('FullAccess', 'Add') else None)]
+        body.setdefault(bucket, {'value': []})['value'].append(trustee)
+    return client.write('ExecEditMailboxPermissions', body, tenant=tenant)
+
+
+def mobile_devices(client, tenant, mailbox):
+    """The mailbox's Exchange ActiveSync / Outlook mobile devices: ``Guid``, ``deviceID``, ``deviceFriendlyName``
+    (``Unknown`` when Exchange has none), ``deviceModel``, ``deviceOS``, ``deviceType``, ``clientType``,
+    ``deviceAccessState``, ``status``, ``firstSync``/``lastSyncAttempt``/``lastSuccessSync`` (``MM/dd/yyyy HH:mm:ss``).
+
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ListMailboxMobileDevices.ps1``
+    (query ``Mailbox``, base64-encoded by CIPP into Exchange's ``mailbox('...')/MobileDevice`` statistics URL); any
+    Exchange failure, an unknown mailbox included, is HTTP 403 with the error text.
+    """
+    rows = client.call('ListMailboxMobileDevices', {'Mailbox': mailbox}, tenant=tenant) or []
+    return [row for row in rows if isinstance(row, dict) and row.get('Guid')]
+
+
+def remove_mobile_device(client, tenant, mailbox, guid):
+    """Remove one mobile device (its partnership with the mailbox) by its ``Guid``.
+
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Email-Exchange/Administration/Invoke-ExecMailboxMobileDevices.ps1``
+    -> ``Modules/CIPPCore/Public/Set-CIPPMobileDevice.ps1`` (query only: ``Userid`` (used in texts only), ``guid``,
+    ``Delete=true``; ``Remove-MobileDevice -Identity <guid>`` through the system mailbox). Always HTTP 200:
+    ``Deleted Active Sync Device for <Userid>`` or ``Failed to delete Mobile Device <guid>: <text>``. CIPP has no
+    remote wipe here (no ``Clear-MobileDevice`` anywhere in CIPP-API).
+    """
+    return client.write('ExecMailboxMobileDevices', {'Userid': mailbox, 'guid': guid, 'Delete': 'true'}, tenant=tenant)

@@ -4,7 +4,7 @@
 """What the client knows about each CIPP endpoint (CONTRACT.md section 1).
 
 ``write`` decides whether check mode may send the call. ``inputs`` says where parameters go:
-``query`` (GET with a query string), ``body`` (POST with a JSON body) or ``both`` (CIPP reads the
+``query`` (a query string: GET for a read, POST without a body for a write), ``body`` (POST with a JSON body) or ``both`` (CIPP reads the
 query first, then the body: we send a JSON body). Unknown endpoints count as writes unless their
 name starts with ``List``: in check mode, guessing "write" is the safe mistake.
 """
@@ -24,7 +24,8 @@ class Endpoint:
 
     @property
     def method(self):
-        return 'GET' if self.inputs == 'query' else 'POST'
+        # A write is never a GET (intermediaries may repeat GETs), even when CIPP reads it from the query string.
+        return 'GET' if self.inputs == 'query' and not self.write else 'POST'
 
 
 _READS_QUERY = (
@@ -33,7 +34,7 @@ _READS_QUERY = (
     'ListSignIns', 'ListUserSigninLogs', 'ListUserConditionalAccessPolicies', 'ListInactiveAccounts',
     'ListDeletedItems', 'ListGroups', 'ListMailboxes', 'ListLicenses', 'ListDomains', 'ListUserCounts',
     'ListScheduledItems', 'ListScheduledItemDetails', 'ListOoO', 'ListMailboxCAS', 'ListMailboxForwarding',
-    'ListGlobalAddressList', 'ListCustomRole', 'me',
+    'ListGlobalAddressList', 'ListCustomRole', 'ListMailboxMobileDevices', 'me',
     # ExecBECCheck only starts CIPP's own read-only investigation (query only, role Identity.User.Read).
     # It changes nothing in the tenant, so check mode may run it: evidence is captured before any change.
     'ExecBECCheck',
@@ -43,9 +44,14 @@ _WRITES_BODY = (
     'AddUser', 'AddUserBulk', 'EditUser', 'ExecResetMFA', 'ExecPerUserMFA', 'ExecSendPush',
     'ExecPasswordNeverExpires', 'ExecEmailForward', 'ExecSetOoO', 'ExecConvertMailbox', 'EditGroup',
     'ExecBulkLicense', 'ExecOffboardUser', 'ExecBECRemediate', 'AddScheduledItem',
-    'ExecRemoveMailboxRule', 'ExecSetMailboxRule',
+    'ExecRemoveMailboxRule', 'ExecSetMailboxRule', 'ExecEditMailboxPermissions',
     # Reads only Request.Body (Invoke-ExecRemoveAdminRole.ps1).
     'ExecRemoveAdminRole',
+)
+
+# Writes whose handler reads only the query string (Invoke-ExecMailboxMobileDevices.ps1 reads $Request.Query.*).
+_WRITES_QUERY = (
+    'ExecMailboxMobileDevices',
 )
 
 _WRITES_BOTH = (
@@ -61,6 +67,8 @@ for _name in _WRITES_BODY:
     ENDPOINTS[_name.lower()] = Endpoint(_name, True, 'body')
 for _name in _WRITES_BOTH:
     ENDPOINTS[_name.lower()] = Endpoint(_name, True, 'both')
+for _name in _WRITES_QUERY:
+    ENDPOINTS[_name.lower()] = Endpoint(_name, True, 'query')
 
 BATCH = '$batch'
 BATCH_LIMIT = 20

@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, msp.cipp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Mailbox settings and inbox rules (CONTRACT 5.10, 5.12, 6.2-6.6; ExecRemoveMailboxRule/ExecSetMailboxRule).
+"""Mailbox settings, inbox rules and mobile devices (CONTRACT 5.10, 5.12, 6.2-6.6; ExecRemoveMailboxRule/ExecSetMailboxRule;
+mobile devices through _mobile_devices.py).
 
 CIPP's Exchange endpoints re-apply and report success whatever the state (CONTRACT quirk 3), so every
 setting is read first (ListUserMailboxDetails, ListOoO, ListUserMailboxRules) and written only when it differs.
@@ -19,6 +20,7 @@ from ansible_collections.msp.cipp.plugins.module_utils._api_graph import result_
 from ansible_collections.msp.cipp.plugins.module_utils._api_users import EMAIL, find_user
 from ansible_collections.msp.cipp.plugins.module_utils._common import check_bounded, email_addresses, make_diff, outside, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._mobile_devices import remove_devices
 from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
 # Exchange may take a moment to show a change CIPP reports as done; re-read this long (1 + 2 + 4 s) before concluding.
@@ -59,8 +61,14 @@ def _validate(params):
         check_bounded(rules.get(key), 'inbox_rules.%s' % key)
     if rules and not (rules.get('remove') or rules.get('disable') or rules.get('remove_external_forwarding')):
         raise CippConfigError('inbox_rules needs remove, disable or remove_external_forwarding.')
-    if not any(params.get(key) is not None for key in ('forwarding', 'out_of_office', 'mailbox_type', 'hidden_from_gal', 'archive')) and not rules:
-        raise CippConfigError('Nothing to do: set forwarding, out_of_office, mailbox_type, hidden_from_gal, archive or inbox_rules.')
+    devices = params.get('mobile_devices') or {}
+    check_bounded(devices.get('remove'), 'mobile_devices.remove')
+    if devices and bool(devices.get('remove')) == bool(devices.get('remove_all')):
+        raise CippConfigError('mobile_devices needs either remove (a list of device Guids or device IDs) or remove_all: true.')
+    if not any(params.get(key) is not None for key in ('forwarding', 'out_of_office', 'mailbox_type', 'hidden_from_gal', 'archive')) \
+            and not rules and not devices:
+        raise CippConfigError('Nothing to do: set forwarding, out_of_office, mailbox_type, hidden_from_gal, archive, inbox_rules '
+                              'or mobile_devices.')
 
 
 class MailboxRun:
@@ -74,6 +82,7 @@ class MailboxRun:
         self.before, self.after = {}, {}
         self.actions = []
         self.removed_rules, self.disabled_rules = [], []
+        self.removed_devices = []
         self._details = None
         self._domains = None
 
@@ -142,6 +151,8 @@ class MailboxRun:
             self.out_of_office(params['out_of_office'])
         if params.get('inbox_rules'):
             self.inbox_rules(params['inbox_rules'])
+        if params.get('mobile_devices'):
+            self.mobile_devices(params['mobile_devices'])
         self.verify()
         return self.result()
 
@@ -253,6 +264,15 @@ class MailboxRun:
         still_enabled = set(rule['Name'] for rule in rules if rule.get('Enabled') is not False)
         return not (names & set(removed)) and not (still_enabled & set(disabled))
 
+    # -- mobile devices (removed and confirmed by _mobile_devices itself)
+
+    def mobile_devices(self, wanted):
+        outcome = remove_devices(self.client, self.tenant, self.user, None if wanted.get('remove_all') else wanted['remove'],
+                                 self.check_mode)
+        self.removed_devices = outcome['removed']
+        if outcome['changed']:
+            self.changed('mobile_devices', outcome['diff']['before'], outcome['diff']['after'])
+
 
 def ensure_mailbox(client, params, check_mode):
     """Resource function of cipp_mailbox."""
@@ -262,4 +282,6 @@ def ensure_mailbox(client, params, check_mode):
     result = run.run(params)
     if params.get('inbox_rules'):
         result['removed_rules'], result['disabled_rules'] = run.removed_rules, run.disabled_rules
+    if params.get('mobile_devices'):
+        result['removed_devices'] = run.removed_devices
     return result

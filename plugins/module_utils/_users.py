@@ -11,8 +11,11 @@ from ansible_collections.msp.cipp.plugins.module_utils import _api_exchange as e
 from ansible_collections.msp.cipp.plugins.module_utils import _api_mfa as mfa_api
 from ansible_collections.msp.cipp.plugins.module_utils import _api_users as users_api
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippServerError
+from ansible_collections.msp.cipp.plugins.module_utils._mailbox_permissions import access_of
+from ansible_collections.msp.cipp.plugins.module_utils._mobile_devices import devices_of
 
-INCLUDES = ('groups', 'devices', 'mailbox', 'mailbox_permissions', 'mfa', 'sign_ins', 'manager', 'roles')
+INCLUDES = ('groups', 'devices', 'mailbox', 'mailbox_permissions', 'mailbox_access', 'mobile_devices', 'mfa', 'sign_ins',
+            'manager', 'roles')
 
 
 def _add_includes(client, tenant, users, include, warnings):
@@ -35,6 +38,22 @@ def _add_includes(client, tenant, users, include, warnings):
             user['mailbox'] = exchange.mailbox_details(client, tenant, user) or None
         if 'mailbox_permissions' in include:
             user['mailbox_permissions'] = exchange.mailbox_permissions(client, tenant, user.get('userPrincipalName'))
+        if 'mailbox_access' in include:
+            try:
+                user['mailbox_access'] = access_of(client, tenant, user)
+            except CippServerError as exc:
+                # CIPP answers 500 until its reporting database holds the tenant's mailbox permissions.
+                user['mailbox_access'] = None
+                warnings.append('mailbox_access of %s could not be read (%s); has CIPP synced the mailbox permission report?'
+                                % (user.get('userPrincipalName'), exc.message))
+        if 'mobile_devices' in include:
+            try:
+                user['mobile_devices'] = devices_of(client, tenant, user)
+            except CippServerError as exc:
+                # Exchange's failure, e.g. a user without a mailbox, is a 403 with its text.
+                user['mobile_devices'] = None
+                warnings.append('mobile_devices of %s could not be read (%s); does the user have a mailbox?'
+                                % (user.get('userPrincipalName'), exc.message))
         if 'mfa' in include:
             user['mfa'] = mfa_rows.get(user_id.lower())
         if 'sign_ins' in include:

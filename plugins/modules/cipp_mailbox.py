@@ -20,6 +20,9 @@ description:
     (C(ExecHideFromGAL)) and the archive (C(ExecEnableArchive)).
   - Inbox rules are removed (C(ExecRemoveMailboxRule)) or disabled (C(ExecSetMailboxRule)) by name, or every rule that
     forwards or redirects outside the tenant is removed. A rule that is already gone or disabled is left alone.
+  - Mobile devices (C(ListMailboxMobileDevices)) are removed from the mailbox (C(ExecMailboxMobileDevices)), all of
+    them or the ones named; a device that is not there is left alone, and the removal is confirmed by reading the
+    devices again. CIPP has no remote wipe for Exchange mobile devices, so this module offers none.
 author:
   - msp.cipp contributors (@msp-cipp)
 extends_documentation_fragment:
@@ -92,6 +95,23 @@ options:
         description: Remove every rule that forwards or redirects mail outside the tenant's domains.
         type: bool
         default: false
+  mobile_devices:
+    description:
+      - Mobile devices (Exchange ActiveSync and Outlook mobile) to remove from the mailbox. Give exactly one of
+        O(mobile_devices.remove) and O(mobile_devices.remove_all).
+      - Removing ends the device's partnership with the mailbox; it does not wipe the device.
+    type: dict
+    suboptions:
+      remove:
+        description:
+          - Devices to remove, each by its C(Guid) or its C(deviceID) as M(msp.cipp.cipp_user_info) with
+            C(include=mobile_devices) shows them. A device that is not on the mailbox is already absent.
+        type: list
+        elements: str
+      remove_all:
+        description: Remove every mobile device of the mailbox.
+        type: bool
+        default: false
 '''
 
 EXAMPLES = r'''
@@ -113,6 +133,13 @@ EXAMPLES = r'''
     inbox_rules:
       remove_external_forwarding: true
       remove: ["."]
+
+- name: Remove every phone and tablet of a leaver's mailbox
+  msp.cipp.cipp_mailbox:
+    tenant: contoso.com
+    user: leaver@contoso.com
+    mobile_devices:
+      remove_all: true
 
 - name: Holiday reply
   msp.cipp.cipp_mailbox:
@@ -145,6 +172,14 @@ disabled_rules:
   returned: when O(inbox_rules) is set
   type: list
   elements: str
+removed_devices:
+  description:
+    - The mobile devices removed (or that would be in check mode), as C(ListMailboxMobileDevices) shows them (C(Guid),
+      C(deviceID), C(deviceFriendlyName), C(deviceModel), C(deviceOS), C(deviceType), C(clientType),
+      C(deviceAccessState), C(status), C(firstSync), C(lastSyncAttempt), C(lastSuccessSync)).
+  returned: when O(mobile_devices) is set
+  type: list
+  elements: dict
 cipp_calls:
   description: The CIPP calls the task made, or in check mode the writes it would make.
   returned: always
@@ -174,6 +209,10 @@ ARGUMENT_SPEC = dict(
         remove=dict(type='list', elements='str'),
         disable=dict(type='list', elements='str'),
         remove_external_forwarding=dict(type='bool', default=False),
+    )),
+    mobile_devices=dict(type='dict', options=dict(
+        remove=dict(type='list', elements='str'),
+        remove_all=dict(type='bool', default=False),
     )),
 )
 MODULE_KWARGS = {}

@@ -53,7 +53,17 @@ options:
         C(mail_enabled), C(security_enabled), C(assigns_licenses), C(group_type)).
       - V(devices) adds C(devices) (C(ListUserDevices)).
       - V(mailbox) adds C(mailbox) (C(ListUserMailboxDetails)).
-      - V(mailbox_permissions) adds C(mailbox_permissions) (C(ListmailboxPermissions)).
+      - V(mailbox_permissions) adds C(mailbox_permissions), who holds rights on the user's own mailbox
+        (C(ListmailboxPermissions), live), each C({User, Permissions}).
+      - V(mailbox_access) adds C(mailbox_access), the mailboxes the user can reach, each
+        C({mailbox, rights}) with C(rights) among C(FullAccess), C(SendAs), C(SendOnBehalf). It comes from CIPP's
+        mailbox permission report (C(ListmailboxPermissions) C(ByUser)), a cache that CIPP's sync jobs fill and its own
+        permission changes update; changes made in Exchange directly show only after CIPP's next sync. C(null), with a
+        warning, when CIPP has no report for the tenant yet.
+      - V(mobile_devices) adds C(mobile_devices), the mailbox's mobile devices (C(ListMailboxMobileDevices)) with C(Guid),
+        C(deviceID), C(deviceFriendlyName), C(deviceModel), C(deviceOS), C(deviceType), C(clientType),
+        C(deviceAccessState), C(status), C(firstSync), C(lastSyncAttempt), C(lastSuccessSync). C(null), with a warning,
+        when Exchange cannot read them (for example a user without a mailbox).
       - V(mfa) adds C(mfa), the user's row of the tenant's MFA report (C(ListMFAUsers), one call per task).
       - V(sign_ins) adds C(sign_ins) (C(ListUserSigninLogs)).
       - V(manager) makes sure C(manager) is present (C(null) when none); C(ListUsers) already expands it,
@@ -62,7 +72,7 @@ options:
         the same C(memberOf) read as V(groups) (both together cost one call).
     type: list
     elements: str
-    choices: [groups, devices, mailbox, mailbox_permissions, mfa, sign_ins, manager, roles]
+    choices: [groups, devices, mailbox, mailbox_permissions, mailbox_access, mobile_devices, mfa, sign_ins, manager, roles]
     default: []
 '''
 
@@ -79,6 +89,13 @@ EXAMPLES = r'''
     filter: accountEnabled eq false
     include: [groups, devices]
   register: disabled
+
+- name: What a leaver can reach, and their phones
+  msp.cipp.cipp_user_info:
+    tenant: contoso.com
+    user: leaver@contoso.com
+    include: [mailbox_access, mobile_devices]
+  register: leaver
 
 - name: Every user of the tenant
   msp.cipp.cipp_user_info:

@@ -70,3 +70,28 @@ def test_a_lost_answer_is_never_followed_by_the_same_write(run_playbook, cipp_en
     assert len(jobs) == 1, jobs
     create = run.result('Create user')
     assert any('answer was lost' in warning for warning in create.get('warnings') or []), create
+
+
+def test_a_lost_answer_on_mailbox_permissions_and_mobile_devices_is_not_resent(run_playbook, cipp_env, emulator):
+    tenant, members = licensed_members(emulator, TENANT)
+    with emulator.state.lock:
+        owner = next(u for u in members if tenant.mobile_devices.get(u['id']))
+        devices = len(tenant.mobile_devices[owner['id']])
+        shared = next(m for m in tenant.mailboxes.values() if m['RecipientTypeDetails'] == 'SharedMailbox')
+        trustee = next(u for u in members if u['userPrincipalName'] not in shared['SendOnBehalf'])['userPrincipalName']
+    lost = ('ExecEditMailboxPermissions', 'ExecMailboxMobileDevices')
+    control(emulator, 'POST', 'faults', [{'endpoint': name, 'kind': 'lost_response', 'count': 1} for name in lost])
+    tasks = [
+        {'name': 'Grant', 'msp.cipp.cipp_mailbox_permission': {'tenant': TENANT, 'mailbox': 'info@%s' % TENANT, 'trustees': [trustee],
+                                                               'rights': ['send_on_behalf']}},
+        {'name': 'Devices', 'msp.cipp.cipp_mailbox': {'tenant': TENANT, 'user': owner['userPrincipalName'],
+                                                      'mobile_devices': {'remove_all': True}}},
+    ]
+    run = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}], env=cipp_env)
+    assert run.rc == 0, run.output
+    assert run.status('Grant') == run.status('Devices') == 'changed'
+    writes = api_writes(run.emulator_log())
+    assert [e['endpoint'] for e in writes] == ['ExecEditMailboxPermissions'] + ['ExecMailboxMobileDevices'] * devices
+    assert writes[0]['fault'] == writes[1]['fault'] == 'lost_response' and all(e['applied'] for e in writes)
+    with emulator.state.lock:
+        assert trustee in shared['SendOnBehalf'] and tenant.mobile_devices[owner['id']] == []

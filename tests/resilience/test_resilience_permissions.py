@@ -43,6 +43,9 @@ def _attempts(upn, other, sku, group):
         ('Temporary Access Pass', 'cipp_mfa', {'user': upn, 'temporary_access_pass': {'lifetime_minutes': 60}}, 'ExecCreateTAP'),
         ('Offboard', 'cipp_offboard', {'user': other, 'disable_sign_in': True, 'wait': False}, 'ExecOffboardUser'),
         ('Hide from the GAL', 'cipp_mailbox', {'user': upn, 'hidden_from_gal': True}, 'ExecHideFromGAL'),
+        # Nobody holds SendOnBehalf on the seed's shared mailbox.
+        ('Grant mailbox access', 'cipp_mailbox_permission', {'mailbox': 'info@contoso.com', 'trustees': [upn], 'rights': ['send_on_behalf']},
+         'ExecEditMailboxPermissions'),
         ('Revoke sessions', 'cipp_user_action', {'user': upn, 'action': 'revoke_sessions'}, 'ExecRevokeSessions'),
         ('Reset the password', 'cipp_user_action', {'user': upn, 'action': 'reset_password'}, 'ExecResetPass'),
         ('BEC containment', 'cipp_bec', {'user': upn, 'steps': ['disable_sign_in']}, 'ExecDisableUser'),

@@ -365,25 +365,48 @@ def remove_mobile_devices(state, tenant_filter, username):
         raise CippError('Failed to remove mobile devices for %s. Error: %s' % (username, exc)) from None
 
 
+PERMISSION_LEVELS = ('FullAccess', 'SendAs', 'SendOnBehalf')
+
+
+def set_mailbox_permission(state, tenant_filter, mailbox_identity, access_user, level, action, automap=True):
+    """Set-CIPPMailboxPermission (execute mode): one EXO cmdlet, CIPP's ExpectedResult text on success, its
+    ``Failed to {Action} {Level} for {user} on {mailbox}: {error}`` text (returned, not thrown) on failure.
+
+    Exchange itself re-applies quietly: adding a grant that is there and removing one that is not only warn, so CIPP
+    reports success either way (Remove-CIPPMailboxPermissions reads those warnings; Set-CIPPMailboxPermission does not).
+    Trustees are stored by UPN; automapping is kept internally only: Get-MailboxPermission does not return it.
+    """
+    try:
+        tenant = tenant_for(state, tenant_filter)
+        _unused, mailbox = require_mailbox(tenant, mailbox_identity)
+        trustee = find_recipient(tenant, access_user)
+        if trustee is None:
+            raise CippError(recipient_not_found(access_user))
+        upn = trustee.get('userPrincipalName')
+        if level == 'FullAccess':
+            perms = mailbox.setdefault('Permissions', [])
+            held = [p for p in perms if str(p.get('User', '')).lower() == upn.lower() and 'FullAccess' in p.get('AccessRights', '')]
+            if action == 'Add' and not held:
+                perms.append({'User': upn, 'AccessRights': 'FullAccess', '_automap': bool(automap), '_addedAt': state.now()})
+            elif action == 'Remove':
+                mailbox['Permissions'] = [p for p in perms if p not in held]
+        else:
+            key = 'SendAs' if level == 'SendAs' else 'SendOnBehalf'
+            holders = [t for t in mailbox.setdefault(key, []) if str(t).lower() != upn.lower()]
+            mailbox[key] = holders + [upn] if action == 'Add' else holders
+    except CippError as exc:
+        return 'Failed to %s %s for %s on %s: %s' % (action, level, text_or_none(access_user), text_or_none(mailbox_identity), exc)
+    if level == 'FullAccess':
+        if action == 'Add':
+            return 'Granted %s FullAccess to %s with automapping %s' % (access_user, mailbox_identity, ps_bool_text(bool(automap)))
+        return 'Removed %s FullAccess from %s' % (access_user, mailbox_identity)
+    return ('Granted %s %s permissions to %s' if action == 'Add' else 'Removed %s %s permissions from %s') % (access_user, level, mailbox_identity)
+
+
 def grant_full_access(state, tenant_filter, mailbox_identity, access_users, automap):
     """Set-CIPPMailboxAccess: one result line per user (failures are lines too, as Set-CIPPMailboxPermission returns them)."""
-    lines = []
-    for access_user in access_users if isinstance(access_users, list) else [access_users]:
-        user = label_value(access_user)
-        try:
-            tenant = tenant_for(state, tenant_filter)
-            _unused, mailbox = require_mailbox(tenant, mailbox_identity)
-            trustee = find_recipient(tenant, user)
-            if trustee is None:
-                raise CippError(recipient_not_found(user))
-            upn = trustee.get('userPrincipalName')
-            perms = mailbox.setdefault('Permissions', [])
-            if not any(str(p.get('User', '')).lower() == upn.lower() and 'FullAccess' in p.get('AccessRights', '') for p in perms):
-                perms.append({'User': upn, 'AccessRights': 'FullAccess', '_automap': bool(automap), '_addedAt': state.now()})
-            lines.append('Granted %s FullAccess to %s with automapping %s' % (user, mailbox_identity, ps_bool_text(bool(automap))))
-        except CippError as exc:
-            lines.append('Failed to Add FullAccess for %s on %s: %s' % (user, mailbox_identity, exc))
-    return lines
+    return [set_mailbox_permission(state, tenant_filter, mailbox_identity, label_value(access_user), 'FullAccess', 'Add', automap)
+            for access_user in (access_users if isinstance(access_users, list) else [access_users])]
 
 
 def remove_permissions_of(state, tenant_filter, access_user):
@@ -488,26 +511,41 @@ def _permission_rows(mailbox):
     return rows
 
 
-def _permission_report(tenant, by_user):
-    """Get-CIPPMailboxPermissionReport: grouped by mailbox, or (ByUser) by the user holding the rights."""
+REPORT_MISSING = ('Failed to generate mailbox permission report: No mailbox data found in reporting database. '
+                  'Sync the mailbox permissions first. ')
+
+
+def _permission_report(state, tenant, by_user):
+    """Get-CIPPMailboxPermissionReport: grouped by mailbox, or (ByUser) by the user holding the rights.
+
+    CIPP builds it from its reporting database (a cache its sync jobs fill, and that its own permission writes update
+    through Sync-CIPPMailboxPermissionCache); the emulator's cache is always current. SendOnBehalf delegates are
+    cached by UPN (Push-GetMailboxPermissionsBatch resolves GrantSendOnBehalfTo through the mailbox list)."""
     by_mailbox = []
     holders = {}
+    stamp = iso(state.now())
     for user_id, mailbox in tenant.mailboxes.items():
         upn = user_upn(tenant, user_id)
+        display = (tenant.users.get(user_id) or {}).get('displayName')
         perms = [{'User': p['User'], 'AccessRights': p.get('AccessRights', 'FullAccess')} for p in mailbox.get('Permissions', [])]
         perms += [{'User': t, 'AccessRights': 'SendAs'} for t in mailbox.get('SendAs', [])]
         perms += [{'User': t, 'AccessRights': 'SendOnBehalf'} for t in mailbox.get('SendOnBehalf', [])]
         if not perms:
             continue
-        by_mailbox.append({'MailboxUPN': upn, 'MailboxDisplayName': (tenant.users.get(user_id) or {}).get('displayName'),
+        by_mailbox.append({'MailboxUPN': upn, 'MailboxDisplayName': display,
                            'MailboxType': mailbox.get('RecipientTypeDetails'), 'PermissionCount': len(perms),
-                           'Permissions': perms, 'Tenant': tenant.row.get('defaultDomainName')})
+                           'Permissions': perms, 'Tenant': tenant.row.get('defaultDomainName'),
+                           'MailboxCacheTimestamp': stamp, 'PermissionCacheTimestamp': stamp})
         for perm in perms:
-            entry = holders.setdefault(perm['User'].lower(), {'User': perm['User'], 'MailboxCount': 0, 'Permissions': [],
-                                                              'Tenant': tenant.row.get('defaultDomainName')})
-            entry['Permissions'].append({'MailboxUPN': upn, 'AccessRights': perm['AccessRights']})
-            entry['MailboxCount'] = len({p['MailboxUPN'] for p in entry['Permissions']})
-    return list(holders.values()) if by_user else by_mailbox
+            holder_id, holder_mailbox = find_mailbox(tenant, perm['User'])
+            entry = holders.setdefault(perm['User'].lower(), {
+                'User': perm['User'], 'UserMailboxType': holder_mailbox.get('RecipientTypeDetails') if holder_id else 'Unknown',
+                'MailboxCount': 0, 'Permissions': [], 'Tenant': tenant.row.get('defaultDomainName'),
+                'MailboxCacheTimestamp': stamp, 'PermissionCacheTimestamp': stamp})
+            entry['Permissions'].append({'Mailbox': display, 'MailboxUPN': upn, 'AccessRights': perm['AccessRights']})
+            # Group-Object's Count: one per permission row, not per mailbox.
+            entry['MailboxCount'] = len(entry['Permissions'])
+    return sorted(holders.values(), key=lambda row: row['User'].lower()) if by_user else by_mailbox
 
 
 @endpoint('ListmailboxPermissions', 'Exchange.Mailbox.Read')
@@ -517,8 +555,8 @@ def list_mailbox_permissions(req):
         tenant = _tenant_from_query(req)
         if eq_true(req.q('UseReportDB')) and not user_ident:
             if tenant is None:
-                return Response.json(['No mailbox permission data found in reporting database. Sync the report data first.'], 500)
-            rows = _permission_report(tenant, str(req.q('ByUser')).lower() == 'true')
+                return Response.json([REPORT_MISSING], 500)
+            rows = _permission_report(req.state, tenant, str(req.q('ByUser')).lower() == 'true')
             if req.q('User') and str(req.q('ByUser')).lower() == 'true':
                 rows = [r for r in rows if str(r['User']).lower() == str(req.q('User')).lower()]
             return Response.json(rows)
@@ -526,8 +564,111 @@ def list_mailbox_permissions(req):
             return Response.json([tenant_error_text(req.q('tenantFilter'))], 403)
         _unused, mailbox = find_mailbox(tenant, user_ident)
         if mailbox is None:
-            return Response.json([_rule_not_found(user_ident)], 403)
+            # New-ExoBulkRequest turns each cmdlet's error into an {error, target} row, and the handler keeps only rows
+            # with Trustee, User+AccessRights or GrantSendonBehalfTo: an unknown mailbox is an empty 200.
+            return Response.json([])
         return Response.json(_permission_rows(mailbox))
+
+
+EDIT_PERMISSION_BUCKETS = (
+    ('RemoveFullAccess', 'FullAccess', 'Remove', True), ('AddFullAccess', 'FullAccess', 'Add', True),
+    ('AddFullAccessNoAutoMap', 'FullAccess', 'Add', False), ('AddSendAs', 'SendAs', 'Add', True),
+    ('RemoveSendAs', 'SendAs', 'Remove', True), ('AddSendOnBehalf', 'SendOnBehalf', 'Add', True),
+    ('RemoveSendOnBehalf', 'SendOnBehalf', 'Remove', True),
+)
+
+
+def _bucket_values(value):
+    """``($Request.body.<Bucket>).value``: an object's value (one or a list), or each item's value in a list."""
+    if isinstance(value, dict):
+        value = value.get('value')
+        return [v for v in (value if isinstance(value, list) else [value]) if v is not None]
+    if isinstance(value, list):
+        return [item.get('value') for item in value if isinstance(item, dict) and item.get('value') is not None]
+    return []
+
+
+@endpoint('ExecEditMailboxPermissions', 'Exchange.Mailbox.ReadWrite', write=True)
+def exec_edit_mailbox_permissions(req):
+    """Body only (userID, tenantfilter, the seven buckets), in the handler's bucket order; one Set-CIPPMailboxPermission
+    per trustee and bucket; always 200 with every text, failures included."""
+    mailbox = req.b('userID')
+    if mailbox is None:
+        # `if ($null -eq $username) { exit }`: no answer from the script, which the emulator gives as an empty 200 like
+        # RemoveUser's exit (CONTRACT 5.18).
+        return Response.empty()
+    lines = []
+    with req.state.lock:
+        for bucket, level, action, automap in EDIT_PERMISSION_BUCKETS:
+            for access_user in _bucket_values(req.b(bucket)):
+                lines.append(set_mailbox_permission(req.state, req.b('tenantFilter'), mailbox, access_user, level, action, automap))
+    return results(lines)
+
+
+def _sync_text(value):
+    """``$_.FirstSyncTime.toString()`` inside Select-Object: a null time gives no value (the expression's error is swallowed)."""
+    return ps_datetime_text(parse_time(value)) if parse_time(value) is not None else None
+
+
+def mobile_device_row(device):
+    """Invoke-ListMailboxMobileDevices' Select-Object over Get-MobileDeviceStatistics."""
+    return {
+        'clientType': device.get('ClientType'), 'clientVersion': device.get('ClientVersion'),
+        'deviceAccessState': device.get('DeviceAccessState'),
+        'deviceFriendlyName': device.get('DeviceFriendlyName') or 'Unknown',
+        'deviceModel': device.get('DeviceModel'), 'deviceOS': device.get('DeviceOS'), 'deviceType': device.get('DeviceType'),
+        'firstSync': _sync_text(device.get('FirstSyncTime')), 'lastSyncAttempt': _sync_text(device.get('LastSyncAttemptTime')),
+        'lastSuccessSync': _sync_text(device.get('LastSuccessSync')), 'status': device.get('Status'),
+        'deviceID': device.get('DeviceId'), 'Guid': device.get('Guid'),
+    }
+
+
+@endpoint('ListMailboxMobileDevices', 'Exchange.Mailbox.Read')
+def list_mailbox_mobile_devices(req):
+    """Query ``Mailbox`` (base64-encoded into the adminapi URL); any failure is 403 with the normalized error."""
+    with req.state.lock:
+        try:
+            tenant = tenant_for(req.state, req.q('tenantFilter'))
+            user_id, _unused = require_mailbox(tenant, req.q('Mailbox'))
+        except CippError as exc:
+            return Response.json([str(exc)], 403)
+        return Response.json([mobile_device_row(d) for d in tenant.mobile_devices.get(user_id, [])])
+
+
+def set_mobile_device(state, tenant_filter, user_id, guid, device_id, quarantine, delete):
+    """Set-CIPPMobileDevice: Quarantine 'true'/'false' blocks/allows the device id on the CAS mailbox (and returns);
+    Delete 'true' runs Remove-MobileDevice -Identity <Guid>; anything else returns nothing."""
+    if quarantine in ('true', 'false'):
+        try:
+            tenant = tenant_for(state, tenant_filter)
+            _unused, mailbox = require_mailbox(tenant, user_id)
+            key = '_activeSyncBlockedDeviceIds' if quarantine == 'true' else '_activeSyncAllowedDeviceIds'
+            if device_id not in mailbox.setdefault(key, []):
+                mailbox[key].append(device_id)
+        except CippError as exc:
+            return 'Failed to %s Active Sync Device for %s: %s' % ('Block' if quarantine == 'true' else 'Allow', user_id, exc)
+        return '%s Active Sync Device for %s' % ('Blocked' if quarantine == 'true' else 'Allowed', user_id)
+    if delete != 'true':
+        return None
+    try:
+        tenant = tenant_for(state, tenant_filter)
+        # The system mailbox resolves the device by its Guid alone, whichever mailbox it belongs to.
+        for owner, devices in tenant.mobile_devices.items():
+            if any(str(d.get('Guid')).lower() == str(guid).lower() for d in devices):
+                tenant.mobile_devices[owner] = [d for d in devices if str(d.get('Guid')).lower() != str(guid).lower()]
+                return 'Deleted Active Sync Device for %s' % text_or_none(user_id)
+        raise CippError("The operation couldn't be performed because object '%s' couldn't be found on '%s'." % (text_or_none(guid), EXO_DC))
+    except CippError as exc:
+        return 'Failed to delete Mobile Device %s: %s' % (text_or_none(guid), exc)
+
+
+@endpoint('ExecMailboxMobileDevices', 'Exchange.Mailbox.ReadWrite', write=True)
+def exec_mailbox_mobile_devices(req):
+    """Query only (Userid, guid, deviceid, Quarantine, Delete, tenantfilter); always 200, failures are texts."""
+    with req.state.lock:
+        text = set_mobile_device(req.state, req.q('tenantFilter'), req.q('Userid'), req.q('guid'), req.q('deviceid'),
+                                 str(req.q('Quarantine') or '').lower(), str(req.q('Delete') or '').lower())
+    return results(text)
 
 
 def rule_view(rule):

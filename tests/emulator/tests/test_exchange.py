@@ -1,6 +1,7 @@
 """Contract tests for the emulator's Exchange endpoints (CONTRACT.md 5.10-5.12, 6.2-6.6, and the inbox-rule
 endpoints ExecRemoveMailboxRule / ExecSetMailboxRule as read from the CIPP-API source)."""
 
+import re
 import time
 
 import pytest
@@ -86,8 +87,10 @@ def test_mailbox_permissions_live_rows(api, tenant):
     # SendAs rows come from Get-RecipientPermission, whose AccessRights CIPP does not join: an array.
     send_as = [r for r in rows if r['Permissions'] == ['SendAs'] and r['User'] != 'NT AUTHORITY\\SELF']
     assert len(send_as) == 1
+    # Invoke-ListmailboxPermissions.ps1: New-ExoBulkRequest turns a cmdlet's failure into an {error, target} row, and
+    # the handler keeps only permission rows, so an unknown mailbox is an empty 200, not an error.
     status, body, _unused = api.call('ListMailboxPermissions', params={'tenantFilter': domain(tenant), 'userId': 'ghost@nowhere.example'})
-    assert status == 403 and "couldn't be found" in body[0]
+    assert status == 200 and body == []
 
 
 def test_mailbox_permissions_report_by_user(api, tenant):
@@ -97,6 +100,18 @@ def test_mailbox_permissions_report_by_user(api, tenant):
                                                                        'ByUser': 'true', 'User': user})
     assert status == 200 and len(rows) == 1 and rows[0]['User'] == user
     assert any(p['MailboxUPN'] == 'info@%s' % domain(tenant) for p in rows[0]['Permissions'])
+    # Get-CIPPMailboxPermissionReport.ps1 -ByUser: the row's keys, and each permission's Mailbox is the display name.
+    assert set(rows[0]) == {'User', 'UserMailboxType', 'MailboxCount', 'Permissions', 'Tenant', 'MailboxCacheTimestamp',
+                            'PermissionCacheTimestamp'}
+    assert rows[0]['MailboxCount'] == len(rows[0]['Permissions'])
+    assert set(rows[0]['Permissions'][0]) == {'Mailbox', 'MailboxUPN', 'AccessRights'}
+
+
+def test_mailbox_permission_report_without_cached_data_is_a_500(api, tenant):
+    # Get-CIPPMailboxPermissionReport throws "No mailbox data found in reporting database ..."; the handler answers 500.
+    status, body, _unused = api.call('ListmailboxPermissions', params={'tenantFilter': 'nosuch.example', 'UseReportDB': 'true',
+                                                                       'ByUser': 'true', 'User': 'a@nosuch.example'})
+    assert status == 500 and body[0].startswith('Failed to generate mailbox permission report: No mailbox data found')
 
 
 def test_user_mailbox_rules_show_the_malicious_rules(api, tenant):
@@ -420,3 +435,103 @@ def test_large_seed_keeps_the_invariants():
 
 def time_text(epoch):
     return time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(epoch))
+
+
+# ------------------------------------------------------------------ mailbox permissions (ExecEditMailboxPermissions)
+# Invoke-ExecEditMailboxPermissions.ps1 -> Set-CIPPMailboxPermission.ps1 (execute mode), and its Pester test
+# Tests/Endpoint/Invoke-ExecEditMailboxPermissions.Tests.ps1: body userID/tenantfilter, buckets {value: [...]}.
+
+def _edit(api, tenant, mailbox, **buckets):
+    body = dict({'tenantFilter': domain(tenant), 'userID': mailbox}, **dict((k, {'value': v}) for k, v in buckets.items()))
+    return api.call('ExecEditMailboxPermissions', method='POST', body=body)
+
+
+def _live(api, tenant, mailbox):
+    _status, rows, _unused = api.call('ListmailboxPermissions', params={'tenantFilter': domain(tenant), 'userId': mailbox})
+    return rows
+
+
+def test_edit_mailbox_permissions_grants_each_right_with_cipps_texts(api, tenant):
+    owner, trustee = licensed(tenant)['userPrincipalName'], 'info@%s' % domain(tenant)
+    other = next(u['userPrincipalName'] for u in tenant.users.values() if u['id'] in tenant.mailboxes and u['userPrincipalName'] != owner)
+    status, body, _unused = _edit(api, tenant, owner, AddFullAccessNoAutoMap=[other], AddSendAs=[other], AddSendOnBehalf=[other])
+    assert status == 200
+    assert body['Results'] == ['Granted %s FullAccess to %s with automapping False' % (other, owner),
+                               'Granted %s SendAs permissions to %s' % (other, owner),
+                               'Granted %s SendOnBehalf permissions to %s' % (other, owner)]
+    rows = _live(api, tenant, owner)
+    assert {'User': other, 'Permissions': 'FullAccess'} in rows and {'User': other, 'Permissions': ['SendAs']} in rows
+    assert {'User': other, 'Permissions': 'SendOnBehalf'} in rows
+    # Automapping is not part of what Get-MailboxPermission returns.
+    assert not any('automap' in str(row).lower() for row in rows)
+    assert trustee  # the shared mailbox exists for the next test
+
+
+def test_edit_mailbox_permissions_re_applies_quietly_and_removes(api, tenant):
+    owner = licensed(tenant)['userPrincipalName']
+    other = next(u['userPrincipalName'] for u in tenant.users.values() if u['id'] in tenant.mailboxes and u['userPrincipalName'] != owner)
+    _edit(api, tenant, owner, AddFullAccess=[other])
+    status, body, _unused = _edit(api, tenant, owner, AddFullAccess=[other])
+    assert status == 200 and body['Results'] == ['Granted %s FullAccess to %s with automapping True' % (other, owner)]
+    assert [r for r in _live(api, tenant, owner) if r['User'] == other] == [{'User': other, 'Permissions': 'FullAccess'}]
+    status, body, _unused = _edit(api, tenant, owner, RemoveFullAccess=[other], RemoveSendAs=[other])
+    assert body['Results'] == ['Removed %s FullAccess from %s' % (other, owner), 'Removed %s SendAs permissions from %s' % (other, owner)]
+    assert not [r for r in _live(api, tenant, owner) if r['User'] == other]
+
+
+def test_edit_mailbox_permissions_failures_are_texts_in_a_200(api, tenant):
+    owner = licensed(tenant)['userPrincipalName']
+    status, body, _unused = _edit(api, tenant, owner, AddSendAs=['ghost@%s' % domain(tenant)])
+    assert status == 200 and body['Results'][0].startswith('Failed to Add SendAs for ghost@%s on %s: ' % (domain(tenant), owner))
+    status, body, _unused = _edit(api, tenant, 'nobody@%s' % domain(tenant), AddFullAccess=[owner])
+    assert status == 200 and body['Results'][0].startswith('Failed to Add FullAccess for %s on nobody@' % owner)
+    assert "couldn't be found" in body['Results'][0]
+
+
+def test_edit_mailbox_permissions_reads_the_body_only(api, tenant):
+    owner = licensed(tenant)['userPrincipalName']
+    status, body, _unused = api.call('ExecEditMailboxPermissions', params={'tenantFilter': domain(tenant), 'userID': owner,
+                                                                           'AddSendAs': owner})
+    # No body userID: `exit` without an answer, an empty 200 as for RemoveUser (CONTRACT 5.18); nothing was granted.
+    assert status == 200 and body == '' and owner not in tenant.mailboxes[licensed(tenant)['id']]['SendAs']
+
+
+# ------------------------------------------------------------------ mobile devices
+# Invoke-ListMailboxMobileDevices.ps1; Invoke-ExecMailboxMobileDevices.ps1 -> Set-CIPPMobileDevice.ps1 (query only).
+
+def _with_device(tenant):
+    user_id = next(uid for uid, devices in tenant.mobile_devices.items() if devices)
+    return tenant.users[user_id], tenant.mobile_devices[user_id][0]
+
+
+def test_list_mailbox_mobile_devices_shape_and_errors(api, tenant):
+    user, device = _with_device(tenant)
+    status, rows, _unused = api.call('ListMailboxMobileDevices', params={'tenantFilter': domain(tenant), 'Mailbox': user['userPrincipalName']})
+    assert status == 200 and len(rows) == len(tenant.mobile_devices[user['id']])
+    assert set(rows[0]) == {'clientType', 'clientVersion', 'deviceAccessState', 'deviceFriendlyName', 'deviceModel', 'deviceOS',
+                            'deviceType', 'firstSync', 'lastSyncAttempt', 'lastSuccessSync', 'status', 'deviceID', 'Guid'}
+    assert rows[0]['Guid'] == device['Guid'] and rows[0]['deviceID'] == device['DeviceId']
+    assert re.match(r'^\d\d/\d\d/\d{4} \d\d:\d\d:\d\d$', rows[0]['firstSync'])  # [DateTime].ToString(), invariant culture
+    status, body, _unused = api.call('ListMailboxMobileDevices', params={'tenantFilter': domain(tenant), 'Mailbox': 'ghost@%s' % domain(tenant)})
+    assert status == 403 and "couldn't be found" in body[0]
+
+
+def test_exec_mailbox_mobile_devices_deletes_by_guid_from_the_query(api, tenant):
+    user, device = _with_device(tenant)
+    query = {'tenantFilter': domain(tenant), 'Userid': user['userPrincipalName'], 'guid': device['Guid'], 'Delete': 'true'}
+    status, body, _unused = api.call('ExecMailboxMobileDevices', method='POST', params=query)
+    assert status == 200 and body == {'Results': 'Deleted Active Sync Device for %s' % user['userPrincipalName']}
+    assert not any(d['Guid'] == device['Guid'] for d in tenant.mobile_devices[user['id']])
+    # Again: Remove-MobileDevice cannot find it; Set-CIPPMobileDevice returns the failure text, still HTTP 200.
+    status, body, _unused = api.call('ExecMailboxMobileDevices', method='POST', params=query)
+    assert status == 200 and body['Results'].startswith('Failed to delete Mobile Device %s: ' % device['Guid'])
+
+
+def test_exec_mailbox_mobile_devices_ignores_the_body_and_needs_delete(api, tenant):
+    user, device = _with_device(tenant)
+    body = {'tenantFilter': domain(tenant), 'Userid': user['userPrincipalName'], 'guid': device['Guid'], 'Delete': 'true'}
+    status, answer, _unused = api.call('ExecMailboxMobileDevices', method='POST', params={'tenantFilter': domain(tenant)}, body=body)
+    assert status == 200 and answer == {'Results': None}
+    without_delete = {'tenantFilter': domain(tenant), 'Userid': user['userPrincipalName'], 'guid': device['Guid']}
+    status, answer, _unused = api.call('ExecMailboxMobileDevices', method='POST', params=without_delete)
+    assert answer == {'Results': None} and any(d['Guid'] == device['Guid'] for d in tenant.mobile_devices[user['id']])
