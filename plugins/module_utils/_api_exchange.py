@@ -238,8 +238,7 @@ def permission_report_by_user(client, tenant, user_principal_name):
     (``Sync-CIPPMailboxPermissionCache.ps1``), not by changes made in Exchange directly. Without cached data the
     handler answers 500 (``Failed to generate mailbox permission report: No mailbox data found ...``).
     """
-    rows = client.call('ListmailboxPermissions', {'UseReportDB': 'true', 'ByUser': 'true', 'User': user_principal_name},
-                       tenant=tenant) or []
+    rows = client.call(*permission_report_by_user_request(user_principal_name), tenant=tenant) or []
     wanted = user_principal_name.lower()
     found = []
     for row in rows:
@@ -278,6 +277,16 @@ def edit_mailbox_permissions(client, tenant, mailbox, changes, automap=True):
     return client.write('ExecEditMailboxPermissions', body, tenant=tenant)
 
 
+def permission_report_by_user_request(user_principal_name):
+    """The read permission_report_by_user makes, as ``(endpoint name, parameters)`` for read_together."""
+    return 'ListmailboxPermissions', {'UseReportDB': 'true', 'ByUser': 'true', 'User': user_principal_name}
+
+
+def mobile_devices_request(mailbox):
+    """The read mobile_devices makes, as ``(endpoint name, parameters)`` for read_together."""
+    return 'ListMailboxMobileDevices', {'Mailbox': mailbox}
+
+
 def mobile_devices(client, tenant, mailbox):
     """The mailbox's Exchange ActiveSync / Outlook mobile devices: ``Guid``, ``deviceID``, ``deviceFriendlyName``
     (``Unknown`` when Exchange has none), ``deviceModel``, ``deviceOS``, ``deviceType``, ``clientType``,
@@ -287,7 +296,7 @@ def mobile_devices(client, tenant, mailbox):
     (query ``Mailbox``, base64-encoded by CIPP into Exchange's ``mailbox('...')/MobileDevice`` statistics URL); any
     Exchange failure, an unknown mailbox included, is HTTP 403 with the error text.
     """
-    rows = client.call('ListMailboxMobileDevices', {'Mailbox': mailbox}, tenant=tenant) or []
+    rows = client.call(*mobile_devices_request(mailbox), tenant=tenant) or []
     return [row for row in rows if isinstance(row, dict) and row.get('Guid')]
 
 

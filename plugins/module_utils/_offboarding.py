@@ -27,6 +27,8 @@ from ansible_collections.msp.cipp.plugins.module_utils._bec import write_evidenc
 from ansible_collections.msp.cipp.plugins.module_utils._common import check_bounded, email_addresses, make_diff, outside, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._converge import write_verified
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._mailbox_permissions import access_of, remove_access
+from ansible_collections.msp.cipp.plugins.module_utils._mobile_devices import devices_of, label as device_label
 
 JOB_COMMAND = jobs_api.OFFBOARDING_COMMAND
 _NO_LOCK = contextlib.nullcontext()
@@ -205,6 +207,10 @@ class Snapshot:
             reads.append((exchange.mailbox_details_request(self.user), self.mailbox))
         if 'out_of_office' in options:
             reads.append((exchange.out_of_office_request(self.upn), self.ooo))
+        if 'remove_mailbox_permissions' in options:
+            reads.append((exchange.permission_report_by_user_request(self.user['userPrincipalName']), self.mailbox_access))
+        if 'remove_mobile_devices' in options:
+            reads.append((exchange.mobile_devices_request(self.user['userPrincipalName']), self.mobile_devices))
         return reads
 
     def reads_for(self, params):
@@ -227,9 +233,15 @@ class Snapshot:
                 self._shared[key] = reader()
             return self._shared[key]
 
+    def cached_read_back(self, step):
+        """Whether the plan could read ``step``'s effect (read_back) for this leaver."""
+        key = {'remove_mailbox_permissions': 'mailbox_access', 'remove_mobile_devices': 'mobile'}[step.option]
+        return self._cache.get(key) is not None
+
     def read_so_far(self):
         """What the plan read about the leaver (for the audit record), by name."""
-        names = {'memberships': None, 'mailbox': 'mailbox', 'rules': 'inbox_rules', 'mfa': 'mfa_methods', 'ooo': 'out_of_office'}
+        names = {'memberships': None, 'mailbox': 'mailbox', 'rules': 'inbox_rules', 'mfa': 'mfa_methods', 'ooo': 'out_of_office',
+                 'mailbox_access': 'rights_on_other_mailboxes', 'mobile': 'mobile_devices'}
         record = {}
         for key, name in names.items():
             if key in self._cache:
@@ -267,6 +279,14 @@ class Snapshot:
         """Directory roles, from the same memberOf read as the groups."""
         return self.memberships()[1]
 
+    def mailbox_access(self):
+        """The mailboxes the leaver holds rights on, from CIPP's permission report; None when CIPP has no report yet."""
+        return self._once('mailbox_access', lambda: _or_none(lambda: access_of(self.client, self.tenant, self.user)))
+
+    def mobile_devices(self):
+        """The leaver's mobile devices; None when Exchange cannot list them (for example: no mailbox)."""
+        return self._once('mobile', lambda: _or_none(lambda: devices_of(self.client, self.tenant, self.user)))
+
     def direct_reports(self):
         return self._once('direct_reports', lambda: users_api.direct_reports(self.client, self.tenant, self.user['id']))
 
@@ -279,6 +299,31 @@ class Snapshot:
     def forward_target(self):
         """The Entra user of forward_to, for comparing with Exchange's raw identity (CONTRACT 0.1 C15)."""
         return self._cache.get('forward_user')
+
+
+def _or_none(reader):
+    try:
+        return reader()
+    except CippError:
+        return None
+
+
+def read_back(step, snap):
+    """(holds, before, after) of the one-shot steps whose effect can be read where CIPP lets us: the leaver's rights on
+    other mailboxes (CIPP's permission report) and its mobile devices; None when it cannot be read here."""
+    if step.option == 'remove_mailbox_permissions':
+        grants = snap.mailbox_access()
+        if grants is None:
+            return None
+        held = ['%s: %s' % (grant['mailbox'], ', '.join(grant['rights'])) for grant in grants]
+        return not held, {'rights_on_other_mailboxes': held}, {'rights_on_other_mailboxes': []}
+    if step.option == 'remove_mobile_devices':
+        devices = snap.mobile_devices()
+        if devices is None:
+            return None
+        names = sorted(device_label(device) for device in devices)
+        return not names, {'mobile_devices': names}, {'mobile_devices': []}
+    return None
 
 
 def removable_groups(groups):
@@ -527,6 +572,20 @@ class OffboardRun:
             return result
         return self.wait_and_verify(result, job, snap, needed_before=needed)
 
+    def verify_read_back(self, step, snap, after):
+        """The leaver's rights are checked live on each mailbox the report listed (the report is CIPP's cache, which CIPP
+        updates itself); the devices are listed again. Still there: unverified, as CIPP may still be at it."""
+        if step.option == 'remove_mailbox_permissions':
+            still = remove_access(self.client, self.tenant, snap.user, snap.mailbox_access(), check_mode=True)['removed']
+            left = ['%s: %s' % (grant['mailbox'], ', '.join(grant['rights'])) for grant in still]
+        else:
+            devices = after.mobile_devices() if after.user is not None else []
+            left = sorted(device_label(device) for device in devices or [])
+        if not left:
+            return {'state': 'done'}
+        return {'state': 'unverified', 'message': 'still there after the job: %s (CIPP may still be working on it; run the task '
+                                                 'again to check)' % '; '.join(left)}
+
     def manager_of(self, snap):
         """The leaver's manager (ListUsers expands it), for options that name ``manager``; refused when there is none."""
         manager = snap.user.get('manager') or {}
@@ -589,6 +648,12 @@ class OffboardRun:
                         entry['note'] = ('CIPP\'s group removal skips groups that assign licences; %s' % (
                             'its licence removal (remove_licenses) takes the user out of them' if self.params.get('remove_licenses')
                             else 'set remove_licenses to have CIPP take the user out of them'))
+            elif read_back(step, snap) is not None:
+                holds, now, target = read_back(step, snap)
+                entry = {'step': step.option, 'needed': not holds, 'reason': 'post-condition holds' if holds else 'post-condition not met'}
+                if not holds:
+                    before.update(now)
+                    after.update(target)
             else:
                 done = done_by_earlier_jobs(jobs, step)
                 entry = {'step': step.option, 'needed': not done,
@@ -703,6 +768,8 @@ class OffboardRun:
             elif step.verifiable and after.user is not None:
                 holds = post_condition(step, after, self.params)[0]
                 entry['state'] = 'done' if holds else 'unverified'
+            elif step.option in ('remove_mailbox_permissions', 'remove_mobile_devices') and snap.cached_read_back(step):
+                entry.update(self.verify_read_back(step, snap, after))
             elif unknown:
                 entry['state'] = 'unverified'
                 entry['message'] = 'CIPP kept only a summary of the results (see the task in CIPP\'s scheduler)'
@@ -745,6 +812,10 @@ class OffboardRun:
                              'assigns_licenses': group['assigns_licenses']} for group in snap.groups()]
         record['admin_roles'] = snap.admin_roles()
         record['direct_reports'] = direct_reports
+        # Read only when their steps were asked for: what the leaver could reach, and the phones to collect.
+        for key, name in (('mailbox_access', 'rights_on_other_mailboxes'), ('mobile', 'mobile_devices')):
+            if key in snap._cache:
+                record[name] = snap._cache[key]
         for key, reader in (('mailbox', snap.mailbox), ('mfa_methods', snap.mfa_methods)):
             try:
                 record[key] = reader()

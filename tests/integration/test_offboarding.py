@@ -188,3 +188,38 @@ def test_a_scheduled_offboarding_is_found_not_duplicated_and_can_be_cancelled(ru
     assert [c['id'] for c in cancelled.result('Cancel')['cancelled']] == [job['id']]
     assert [entry['endpoint'] for entry in writes(cancelled.emulator_log()[before:])] == ['RemoveScheduledItem']
     assert run_playbook(cancel, env=cipp_env).result('Cancel')['changed'] is False
+
+
+def test_rights_on_other_mailboxes_and_mobile_devices_are_read_removed_and_verified(run_playbook, cipp_env, emulator):
+    """remove_mailbox_permissions and remove_mobile_devices are CIPP one-shot steps, but their effect can be read: the
+    plan reads the leaver's rights (CIPP's permission report, ByUser) and devices, the job removes them, the rights are
+    checked live on each mailbox and the devices listed again; a re-run finds nothing to do and writes nothing."""
+    tenant, leavers, _manager = _people(emulator)
+    leaver = next(u for u in leavers if tenant.mobile_devices.get(u['id']))
+    shared = next(uid for uid, box in tenant.mailboxes.items() if box.get('RecipientTypeDetails') == 'SharedMailbox')
+    with emulator.state.lock:
+        tenant.mailboxes[shared]['Permissions'].append({'User': leaver['userPrincipalName'], 'AccessRights': 'FullAccess', '_automap': True})
+    play = [{'hosts': 'localhost', 'gather_facts': False, 'tasks': [{'name': 'Offboard', 'msp.cipp.cipp_offboard': {
+        'tenant': TENANT, 'user': leaver['userPrincipalName'], 'remove_mailbox_permissions': True, 'remove_mobile_devices': True,
+        'poll_interval': 1, 'wait_timeout': 120}}]}]
+
+    first = run_playbook(play, env=cipp_env, check=True, diff=True)
+    assert first.rc == 0, first.output
+    planned = first.result('Offboard')
+    assert [entry['needed'] for entry in planned['plan']] == [True, True]
+    assert planned['diff']['before']['rights_on_other_mailboxes'] and planned['diff']['before']['mobile_devices']
+
+    run = run_playbook(play, env=cipp_env)
+    assert run.rc == 0, run.output
+    states = dict((step['step'], step['state']) for step in run.result('Offboard')['steps'])
+    assert states == {'remove_mailbox_permissions': 'done', 'remove_mobile_devices': 'done'}, run.result('Offboard')['steps']
+    assert tenant.mobile_devices.get(leaver['id']) == []
+    assert not [p for p in tenant.mailboxes[shared]['Permissions'] if p['User'] == leaver['userPrincipalName']]
+    # The rights were verified on the mailbox itself, not only in CIPP's report.
+    assert [e for e in run.emulator_log() if e['endpoint'] == 'ListmailboxPermissions' and e['params'].get('userId')]
+
+    before = len(run.emulator_log())
+    again = run_playbook(play, env=cipp_env)
+    assert again.rc == 0, again.output
+    assert again.result('Offboard')['changed'] is False and writes(again.emulator_log()[before:]) == []
+    assert [entry['reason'] for entry in again.result('Offboard')['plan']] == ['post-condition holds'] * 2

@@ -122,10 +122,8 @@ def test_state_absent_cancels_the_scheduled_job(run_playbook, cipp_env, emulator
 
 @pytest.mark.parametrize('option, value, body_key, expected', [
     ('reset_password', True, 'ResetPass', True),
-    ('remove_mobile_devices', True, 'RemoveMobile', True),
     ('cancel_calendar_invites', True, 'removeCalendarInvites', True),
     ('disable_onedrive_sharing', True, 'DisableOneDriveSharing', True),
-    ('remove_mailbox_permissions', True, 'removePermissions', True),
     ('remove_calendar_permissions', True, 'removeCalendarPermissions', True),
     ('remove_teams_phone', True, 'RemoveTeamsPhoneDID', True),
     ('out_of_office', 'I have left Contoso.', 'OOO', 'I have left Contoso.'),
