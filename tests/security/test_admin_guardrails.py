@@ -92,7 +92,9 @@ def test_a_user_without_directory_roles_goes_ahead(run_playbook, cipp_env, emula
 @pytest.mark.parametrize('role', ['offboarding', 'bec_response'])
 def test_roles_that_cannot_be_read_stop_the_role(run_playbook, cipp_env, emulator, tmp_path, role):
     user = plain_member(emulator) if role == 'offboarding' else _compromised(emulator)
-    control(emulator, 'POST', 'faults', [{'endpoint': 'ListGraphRequest', 'kind': '500', 'count': 50}])
+    # Every way of reading them fails: directly, and through $batch (the offboarding role reads its leavers together).
+    control(emulator, 'POST', 'faults', [{'endpoint': 'ListGraphRequest', 'kind': '500', 'count': 50},
+                                         {'endpoint': '$batch', 'kind': '500', 'count': 50}])
     try:
         play = (_offboard if role == 'offboarding' else _contain)(user['userPrincipalName'], str(tmp_path / 'evidence'))
         run = run_playbook(play, env=dict(cipp_env, CIPP_MAX_RETRIES='0'))
