@@ -8,8 +8,9 @@
 #                     benchmark smoke run (tiny versions of every benchmark: correctness checks only),
 #                     ansible-test sanity (2.19/py3.11, 2.21/py3.12),
 #                     ansible-lint (production profile) + antsibull-docs, changelog lint, collection build
-#   make bench      the benchmarks of docs/performance.md against the emulator at 100 ms latency (~15 min);
-#                   BENCH_OPTS="--only noop,tokens --latency-ms 50" for a part; JSON in .build/bench/
+#   make bench      the benchmarks of docs/performance.md against the emulator at 100 ms latency, steady and then
+#                   uneven (a seeded spread with cold starts; longer than the ~15 min of steady alone);
+#                   BENCH_OPTS="--only noop,tokens --latency-ms 50 --steady" for a part; JSON in .build/bench/
 #   make demo       start the CIPP emulator on a free port, run playbooks/demo.yml against it, stop it
 #   make sandbox    run the emulator in the foreground on 127.0.0.1:8787 and print the CIPP_* exports
 #   make docs       render the plugin/role/filter docs with antsibull-docs into docs/collection/

@@ -133,6 +133,19 @@ def list_groups(client, tenant):
     return [normalise_group(row) for row in rows if isinstance(row, dict) and row.get('id')]
 
 
+def group_member_ids(client, tenant, group_id):
+    """The object ids (lower case) of the group's direct members, every page.
+
+    Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/CIPP/Core/Invoke-ListGraphRequest.ps1`` with
+    ``Endpoint=groups/{id}/members`` and ``$select=id`` (``Get-GraphRequestList.ps1`` follows every ``@odata.nextLink``
+    unless ``NoPagination``; Graph's page is 100 members). Members are directoryObjects: users, but also devices,
+    contacts and nested groups, all with an id. The group id goes into the URL path, so it must be a GUID (it is:
+    it comes from ListGroups).
+    """
+    rows = graph_get(client, tenant, 'groups/%s/members' % group_id, select='id')
+    return set(str(row['id']).lower() for row in rows if row.get('id'))
+
+
 def normalise_group(row):
     """CIPP's or Graph's group row with the normalised keys added (both spellings of ListGroups/ListUserGroups/memberOf)."""
     types = row.get('groupTypes') if row.get('groupTypes') is not None else row.get('GroupTypes')

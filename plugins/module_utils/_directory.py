@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, msp.cipp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Read-once views of a tenant's domains, licences and groups for one task (shared by the users of cipp_users)."""
+"""Read-once views of a tenant's domains, licences, groups and group members for one task (shared by the users of
+cipp_users), optionally filled from what the caller read just before (a role's cipp_tenant_info pre-check)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,12 +17,32 @@ from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfig
 class Directory:
     """Each list is read at most once, and only when something needs it."""
 
-    def __init__(self, client, tenant):
+    def __init__(self, client, tenant, tenant_info=None, group_members=False):
         self.client = client
         self.tenant = tenant
         self._cache = {}
         # cipp_users reads through one Directory from several threads: each list is still read once.
-        self._locks = dict((name, threading.Lock()) for name in ('domains', 'skus', 'names', 'groups'))
+        self._locks = dict((name, threading.Lock()) for name in ('domains', 'skus', 'names', 'groups', 'members'))
+        # With group_members, a user's membership of a named group is answered from the group's member list (read
+        # once per group) instead of the user's memberOf (read once per user): cheaper for a roster (cipp_users).
+        self.group_members = group_members
+        self._members = {}
+        self._member_locks = {}
+        if tenant_info:
+            self._seed(tenant_info)
+
+    def _seed(self, row):
+        """Take the lists a cipp_tenant_info row already holds (its domains_list, licenses and groups), so they are
+        not read again; a list the row does not hold is read when needed, as usual."""
+        if row.get('domains_list') is not None:
+            self._cache['domains'] = row['domains_list']
+        if row.get('licenses') is not None:
+            # cipp_tenant_info's licences are subscribed_skus rows with ListLicenses' fields added (_tenants.tenant_licences).
+            self._cache['skus'] = row['licenses']
+            self._cache['names'] = dict((lic['sku_id'], lic['name']) for lic in row['licenses']
+                                        if lic.get('name') and not lic.get('excluded_by_cipp'))
+        if row.get('groups') is not None:
+            self._cache['groups'] = row['groups']
 
     def _once(self, name, reader):
         with self._locks[name]:
@@ -111,6 +132,26 @@ class Directory:
         if match is None:
             raise CippConfigError('groups: no group %r in tenant %s' % (value, self.tenant))
         return match
+
+
+    # -- group members
+
+    def is_member(self, group_id, user_id):
+        """Whether the user is a direct member of the group, from the group's member list (read once per group)."""
+        key = group_id.lower()
+        with self._locks['members']:
+            lock = self._member_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._members:
+                self._members[key] = directory_api.group_member_ids(self.client, self.tenant, group_id)
+            return user_id.lower() in self._members[key]
+
+    def note_membership(self, group_id, user_id, member):
+        """Our own write changed a membership: the cached member list follows it (it is not read again)."""
+        with self._locks['members']:
+            members = self._members.get(group_id.lower())
+            if members is not None:
+                (members.add if member else members.discard)(user_id.lower())
 
 
 def _match_group(rows, value, tenant):

@@ -4,11 +4,13 @@
 """cipp_users: many users of one tenant in one task, each handled exactly as cipp_user handles one.
 
 A loop of cipp_user tasks pays every user's task start-up and API round trips one after the other. Here:
-  1. every entry is validated, and every user is looked up, ``parallel`` at a time;
+  1. every entry is validated, and every user is looked up: ``parallel`` at a time for a short list; for a list of
+     BULK_LOOKUP_MIN or more, with one read of the tenant's users (or from ``existing_users``, the caller's read);
   2. the whole list is checked before any write (unknown licences or groups, usage locations, free seats for
      all the new assignments together), so a bad list changes nothing;
   3. each user then goes through cipp_user's own UserRun, ``parallel`` at a time, sharing one read of the
-     tenant's domains, licences and groups;
+     tenant's domains, licences and groups (or the caller's ``tenant_info``) and, for a list of BULK_LOOKUP_MIN or
+     more, one read of each named group's members instead of each user's memberships;
   4. new users' first credentials (CIPP's generated password, or a one-time Temporary Access Pass) go to 0600
      hand-over files and, only when asked, to the result.
 One user's failure does not stop the others; the task fails at the end and names each failed user.
@@ -21,7 +23,7 @@ __metaclass__ = type
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.msp.cipp.plugins.module_utils._api_users import find_user
+from ansible_collections.msp.cipp.plugins.module_utils._api_users import find_user, list_users
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, check_bounded, make_diff
 from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
@@ -35,6 +37,10 @@ MAX_PARALLEL = 10
 DEFAULT_PARALLEL = 8  # as the argument spec's default
 MAX_USERS = 1000  # one task; a bigger roster is split over tasks (a bound we set, see _common.MAX_LIST_ITEMS)
 CREDENTIAL_KINDS = {'password': 'Password', 'tap': 'Temporary Access Pass'}
+# From this many entries on, one read of the tenant's users (CIPP follows Graph's pages, 999 users each) and one read
+# of each named group's members cost fewer calls than one look-up and one memberOf per user. Below it, a big
+# tenant's whole user list would cost more than the few look-ups it replaces.
+BULK_LOOKUP_MIN = 10
 
 
 def ensure_users(client, params, check_mode):
@@ -53,9 +59,13 @@ def ensure_users(client, params, check_mode):
         return {'changed': False, 'users': [], 'created': [], 'handover_files': []}
 
     tenant = params['tenant']
-    directory = Directory(client, tenant)
+    bulk = len(entries) >= BULK_LOOKUP_MIN
+    directory = Directory(client, tenant, tenant_info=_tenant_info(params), group_members=bulk)
     with ThreadPoolExecutor(max_workers=min(parallel, len(entries))) as pool:
-        found = list(pool.map(lambda entry: find_user(client, tenant, entry['user_principal_name']), entries))
+        if params.get('existing_users') is not None or bulk:
+            found = _look_up_in(_users_by_upn(client, tenant, params.get('existing_users')), entries)
+        else:
+            found = list(pool.map(lambda entry: find_user(client, tenant, entry['user_principal_name']), entries))
         _check_list(client, entries, found, directory, check_mode)
         outcomes = list(pool.map(lambda pair: _ensure_one(client, pair[0], pair[1], directory, check_mode), zip(entries, found)))
         created = [outcome for outcome in outcomes if outcome.get('created')]
@@ -82,6 +92,29 @@ def _entries(params):
         seen.add(upn.lower())
         entries.append(task)
     return entries
+
+
+def _tenant_info(params):
+    """The caller's cipp_tenant_info row for this tenant (its lists are used instead of reading them again)."""
+    row = params.get('tenant_info')
+    if not row:
+        return None
+    tenant = params['tenant'].lower()
+    names = set(str(row.get(key) or '').lower() for key in ('defaultDomainName', 'initialDomainName', 'customerId'))
+    if tenant not in names:
+        raise CippConfigError('tenant_info is the row of tenant %s, not of %s; pass the cipp_tenant_info row of the same tenant.'
+                              % (row.get('defaultDomainName') or row.get('customerId'), params['tenant']))
+    return row
+
+
+def _users_by_upn(client, tenant, existing):
+    """Every user of the tenant by lower-case UPN: the caller's rows, or one ListUsers (all users, all pages)."""
+    rows = existing if existing is not None else list_users(client, tenant)
+    return dict((str(row['userPrincipalName']).lower(), row) for row in rows if isinstance(row, dict) and row.get('userPrincipalName'))
+
+
+def _look_up_in(users, entries):
+    return [users.get(entry['user_principal_name'].lower()) for entry in entries]
 
 
 def _check_list(client, entries, found, directory, check_mode):

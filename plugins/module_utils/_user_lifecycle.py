@@ -482,6 +482,8 @@ class UserRun:
         contract = self.params.get('groups')
         if not contract:
             return [], []
+        if self.groups_in_place(user, contract):
+            return [], []
         current = self.current_groups(user)
         resolved = {}
         for key in ('add', 'remove', 'set'):
@@ -494,6 +496,21 @@ class UserRun:
         refuse_dynamic(add_rows + remove_rows)
         return add_rows, remove_rows
 
+    def groups_in_place(self, user, contract):
+        """True when the Directory's group member lists (cipp_users: one read per group, not one memberOf per user)
+        show that nothing is to add or remove. Only for add/remove: `set` needs all of the user's groups. Anything
+        else (a change to make, a name the full group list cannot resolve alone) goes the memberOf way, so the
+        plan, the diff and the errors are exactly cipp_user's."""
+        if not self.directory.group_members or contract.get('set') is not None:
+            return False
+        try:
+            adds = [self.directory.resolve_group(value) for value in contract.get('add') or []]
+            removes = [self.directory.resolve_group(value) for value in contract.get('remove') or []]
+        except CippConfigError:
+            return False
+        return (all(self.directory.is_member(group['id'], user['id']) for group in adds)
+                and not any(self.directory.is_member(group['id'], user['id']) for group in removes))
+
     def group_for_change(self, value, current=()):
         return self.directory.resolve_group(value, current)
 
@@ -505,6 +522,7 @@ class UserRun:
 
         write_verified(self.client, lambda: directory_api.edit_group_members(self.client, self.tenant, group, user, action),
                        applied=in_place)
+        self.directory.note_membership(group['id'], user['id'], action == 'AddMember')
 
     # -- manager
 

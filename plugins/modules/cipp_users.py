@@ -18,7 +18,12 @@ description:
   - Before any write, every entry is checked and every user is looked up, and the list is checked as a whole
     (unknown licences, missing usage locations, domains that are not the tenant's, and enough free seats for all the
     new licence assignments together). A list with problems changes nothing.
-  - The tenant's domains, licences and groups are read once for the whole list.
+  - The tenant's domains, licences and groups are read once for the whole list (or taken from O(tenant_info)).
+  - A list of 10 users or more is looked up with one read of all the tenant's users (CIPP follows Graph's pages) instead
+    of one look-up per user, and the memberships of its O(users[].groups) C(add)/C(remove) groups are read once per
+    group (the group's members) instead of once per user. Users who need a group change (and C(set) lists) are still
+    read the way M(msp.cipp.cipp_user) reads them, so the change and the diff are the same. Shorter lists are looked up
+    user by user, which costs less in a tenant with many users.
   - A new user's first credential - the password CIPP generated (or the one given), or with O(first_credential=tap) a
     one-time Temporary Access Pass - is written to a file of its own in O(handover_dir), readable by its owner only,
     and never appears in the result unless O(return_credentials=true). Users that already existed get nothing.
@@ -151,6 +156,22 @@ options:
       usage_location:
         description: Usage location, an ISO 3166-1 alpha-2 country code such as V(US); needed before licences can be assigned.
         type: str
+  existing_users:
+    description:
+      - The tenant's users as RV(msp.cipp.cipp_user_info#module:users) returned them just before, in the same play (for
+        example in a role's own checks): then this task reads no user itself. Without it, the task reads them.
+      - It must hold every user of the tenant (M(msp.cipp.cipp_user_info) with only O(tenant)): an entry whose user is
+        not in it is created, and CIPP refuses to create a user principal name that exists.
+      - Users are matched by user principal name, without regard to case.
+    type: list
+    elements: dict
+  tenant_info:
+    description:
+      - The tenant's row as RV(msp.cipp.cipp_tenant_info#module:tenants) returned it just before (with
+        O(msp.cipp.cipp_tenant_info#module:include=[domains, licenses, groups])): its domains, licences (with their seats)
+        and groups are used instead of reading them again. A list the row does not hold is read when needed.
+      - It must be the row of O(tenant).
+    type: dict
   parallel:
     description:
       - How many users are looked up and changed at the same time (1 to 10). CIPP answers 429 when it is too busy; the
@@ -299,6 +320,8 @@ from ansible_collections.msp.cipp.plugins.module_utils._user_bulk import ensure_
 ARGUMENT_SPEC = dict(
     tenant=dict(type='str', required=True),
     users=dict(type='list', elements='dict', required=True, options=entry_argspec()),
+    existing_users=dict(type='list', elements='dict'),
+    tenant_info=dict(type='dict'),
     parallel=dict(type='int', default=8),
     first_credential=dict(type='str', choices=['password', 'tap'], default='password', no_log=False),
     tap_lifetime_minutes=dict(type='int', default=480),

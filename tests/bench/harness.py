@@ -48,14 +48,50 @@ PLAYBOOK_TIMEOUT = int(os.environ.get('MSP_CIPP_BENCH_TIMEOUT', '1800'))
 
 # ---------------------------------------------------------------------------------------------- the emulator
 
+# The uneven latency every EmulatorProcess starts with (None: steady). run.py sets it around a scenario run with
+# uneven_latency(), so a scenario runs steady or uneven without knowing which (the hook for any scenario: add its
+# name to scenarios.UNEVEN). Settings: cipp_emulator/latency.py UNEVEN_DEFAULTS (sigma, cold_probability, cold_ms, seed).
+UNEVEN = None
+UNEVEN_OPTIONS = (('sigma', '--latency-sigma'), ('cold_probability', '--cold-start-probability'), ('cold_ms', '--cold-start-ms'),
+                  ('seed', '--latency-seed'))
+
+
+class uneven_latency:  # pylint: disable=invalid-name
+    """`with uneven_latency(settings):` emulators started inside have uneven latency (settings None: steady)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def __enter__(self):
+        global UNEVEN  # pylint: disable=global-statement
+        self.saved, UNEVEN = UNEVEN, self.settings
+        return self.settings
+
+    def __exit__(self, *_exc):
+        global UNEVEN  # pylint: disable=global-statement
+        UNEVEN = self.saved
+
+
+def latency_arguments(latency_ms, uneven):
+    """The emulator's start options for this latency."""
+    arguments = ['--latency-ms', str(latency_ms)]
+    if uneven is not None:
+        arguments.append('--latency-uneven')
+        for key, option in UNEVEN_OPTIONS:
+            if key in uneven:
+                arguments += [option, str(uneven[key])]
+    return arguments
+
+
 class EmulatorProcess:
     """`python -m cipp_emulator` on a free loopback port, in its own process (so it never competes with the
     benchmark's own Python for the GIL). Stop it with stop(); it is also a context manager."""
 
-    def __init__(self, workdir, seed='default', latency_ms=100):
+    def __init__(self, workdir, seed='default', latency_ms=100, uneven='inherit'):
         self.workdir = workdir
         self.seed = seed
         self.latency_ms = latency_ms
+        self.uneven = UNEVEN if uneven == 'inherit' else uneven  # 'inherit': what run.py chose (uneven_latency)
         self.process = None
         self.url = None
 
@@ -72,7 +108,7 @@ class EmulatorProcess:
         environment = dict(os.environ, PYTHONPATH=EMULATOR_DIR)
         self.process = subprocess.Popen(
             [sys.executable, '-m', 'cipp_emulator', '--host', '127.0.0.1', '--port', '0', '--port-file', port_file,
-             '--seed', self.seed, '--latency-ms', str(self.latency_ms)],
+             '--seed', self.seed] + latency_arguments(self.latency_ms, self.uneven),
             stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment)
         deadline = time.time() + startup_timeout  # the 500 x 50 seed takes a few seconds to build
         while time.time() < deadline:
@@ -122,6 +158,11 @@ class EmulatorProcess:
     def state(self, tenant=None):
         return self.control('GET', 'state' + ('?tenant=%s' % tenant if tenant else ''))
 
+    def cold_ms(self):
+        """What a cold start adds in this emulator's current latency (None when steady)."""
+        uneven = self.control('GET', 'latency').get('uneven')
+        return uneven['cold_ms'] if uneven else None
+
     def environment(self, token_cache, role='editor'):
         return cipp_environment(self.url, token_cache, role=role)
 
@@ -135,9 +176,12 @@ def log_entries(log):
     return list(log or [])
 
 
-def cost_of(log):
-    """What a run cost the API, from the emulator's request log."""
+def cost_of(log, cold_ms=None):
+    """What a run cost the API, from the emulator's request log. `latency_s` is the delay the emulator gave the
+    run's requests (summed, so overlapping calls count each); `cold_starts` the requests that waited `cold_ms` or
+    more (a cold start adds cold_ms to a normal draw, so only uneven runs have any)."""
     entries = log_entries(log)
+    given = [e.get('latency_ms') or 0 for e in entries if e.get('kind') != 'control' and not e.get('batched')]
     api = [e for e in entries if e.get('kind') in ('read', 'write', 'batch') and not e.get('batched')]
     unknown = [e for e in entries if e.get('kind') not in ('read', 'write', 'batch', 'token', 'control') and not e.get('batched')]
     writes = [e for e in entries if e.get('kind') == 'write']
@@ -152,6 +196,8 @@ def cost_of(log):
         'write_attempts': len(writes),
         'tokens': sum(1 for e in entries if e.get('kind') == 'token'),
         'http_errors': sum(1 for e in api if (e.get('status') or 0) >= 400),
+        'latency_s': round(sum(given) / 1000.0, 2),
+        'cold_starts': sum(1 for ms in given if cold_ms and ms >= cold_ms),
         'per_endpoint': dict(sorted(per_endpoint.items())),
     }
 
@@ -186,9 +232,65 @@ def run_playbook(emulator, label, playbook, workdir, inventory=None, extra_vars=
                  clear_log=True):
     """Run ansible-playbook against the emulator and measure it. The emulator's log is cleared first (unless
     told otherwise) and read afterwards, so the cost is this run's alone."""
+    run_dir = _run_dir(workdir, label)
+    stats_file = os.path.join(run_dir, 'stats.json')
+    environment = _ansible_environment(run_dir, env)
+    environment[STATS_FILE_VARIABLE] = stats_file
+    if inventory is None:
+        inventory = {'all': {'hosts': {'localhost': {'ansible_connection': 'local'}}}}
+    if isinstance(inventory, dict):
+        inventory = _write_json(os.path.join(run_dir, 'inventory.yml'), inventory)
+    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory, playbook]
+    if extra_vars:
+        command += ['-e', '@' + _write_json(os.path.join(run_dir, 'extra_vars.json'), extra_vars)]
+    if forks:
+        command += ['--forks', str(forks)]
+    if check:
+        command.append('--check')
+    wall, rc, output_path = _timed(emulator, command, run_dir, environment, clear_log)
+    stats = {'tasks_ok': 0, 'tasks_changed': 0, 'tasks_failed': 0, 'tasks_skipped': 0}
+    if os.path.exists(stats_file):
+        with open(stats_file) as handle:
+            stats = json.load(handle)
+    return Run(label, wall, rc, stats, cost_of(emulator.log(), emulator.cold_ms()), output_path)
+
+
+def run_inventory(emulator, label, source, workdir, env=None):
+    """`ansible-inventory -i SOURCE --list` against the emulator, measured like a playbook run; stats: `hosts`
+    (every host of the listed inventory), or None when its output is not JSON."""
+    run_dir = _run_dir(workdir, label)
+    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', source, '--list',
+               '--output', os.path.join(run_dir, 'inventory.json')]
+    wall, rc, output_path = _timed(emulator, command, run_dir, _ansible_environment(run_dir, env), True)
+    hosts = None
+    try:
+        with open(os.path.join(run_dir, 'inventory.json')) as handle:
+            hosts = len((json.load(handle).get('_meta') or {}).get('hostvars') or {})
+    except (OSError, ValueError):
+        pass
+    return Run(label, wall, rc, {'hosts': hosts}, cost_of(emulator.log(), emulator.cold_ms()), output_path)
+
+
+def _run_dir(workdir, label):
     run_dir = os.path.join(workdir, label.replace(' ', '_').replace('/', '_'))
     os.makedirs(run_dir, exist_ok=True)
-    stats_file = os.path.join(run_dir, 'stats.json')
+    return run_dir
+
+
+def _timed(emulator, command, run_dir, environment, clear_log):
+    """Run one ansible command with its output in run_dir/output.txt: (wall seconds, rc, output path). The emulator's
+    log is cleared first unless told otherwise."""
+    if clear_log:
+        emulator.clear_log()
+    output_path = os.path.join(run_dir, 'output.txt')
+    with open(output_path, 'w') as output:
+        started = time.time()
+        completed = subprocess.run(command, cwd=run_dir, env=environment, stdin=subprocess.DEVNULL, stdout=output,
+                                   stderr=subprocess.STDOUT, timeout=PLAYBOOK_TIMEOUT, check=False)
+        return time.time() - started, completed.returncode, output_path
+
+
+def _ansible_environment(run_dir, env):
     environment = _base_environment()
     environment.update({
         'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS_PATH,
@@ -203,33 +305,9 @@ def run_playbook(emulator, label, playbook, workdir, inventory=None, extra_vars=
         'ANSIBLE_RETRY_FILES_ENABLED': 'false',
         'ANSIBLE_NOCOLOR': 'true',
         'ANSIBLE_HOST_KEY_CHECKING': 'false',
-        STATS_FILE_VARIABLE: stats_file,
     })
     environment.update(env or {})
-    if inventory is None:
-        inventory = {'all': {'hosts': {'localhost': {'ansible_connection': 'local'}}}}
-    if isinstance(inventory, dict):
-        inventory = _write_json(os.path.join(run_dir, 'inventory.yml'), inventory)
-    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory, playbook]
-    if extra_vars:
-        command += ['-e', '@' + _write_json(os.path.join(run_dir, 'extra_vars.json'), extra_vars)]
-    if forks:
-        command += ['--forks', str(forks)]
-    if check:
-        command.append('--check')
-    if clear_log:
-        emulator.clear_log()
-    output_path = os.path.join(run_dir, 'output.txt')
-    with open(output_path, 'w') as output:
-        started = time.time()
-        completed = subprocess.run(command, cwd=run_dir, env=environment, stdin=subprocess.DEVNULL, stdout=output,
-                                   stderr=subprocess.STDOUT, timeout=PLAYBOOK_TIMEOUT, check=False)
-        wall = time.time() - started
-    stats = {'tasks_ok': 0, 'tasks_changed': 0, 'tasks_failed': 0, 'tasks_skipped': 0}
-    if os.path.exists(stats_file):
-        with open(stats_file) as handle:
-            stats = json.load(handle)
-    return Run(label, wall, completed.returncode, stats, cost_of(emulator.log()), output_path)
+    return environment
 
 
 # ---------------------------------------------------------------------------------------------- reporting
@@ -247,7 +325,8 @@ def machine():
 
 COLUMNS = (('label', 'run', '%s'), ('wall_s', 'wall s', '%.1f'), ('rc', 'rc', '%s'), ('tasks_changed', 'changed', '%s'),
            ('tasks_failed', 'failed', '%s'), ('api_calls', 'API calls', '%s'), ('writes', 'writes', '%s'),
-           ('tokens', 'tokens', '%s'), ('http_errors', 'HTTP>=400', '%s'))
+           ('tokens', 'tokens', '%s'), ('http_errors', 'HTTP>=400', '%s'), ('latency_s', 'latency s', '%.1f'),
+           ('cold_starts', 'cold starts', '%s'))
 
 
 def table(rows):

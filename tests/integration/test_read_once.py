@@ -64,3 +64,62 @@ def test_no_task_reads_the_same_thing_twice_before_it_writes(run_playbook, cipp_
         reads = _reads_before_first_write(run.result(task['name'])['cipp_calls'])
         repeated = sorted(set(read for read in reads if reads.count(read) > 1))
         assert reads and repeated == [], '%s read twice: %s' % (task['name'], repeated)
+
+
+# ------------------------------------------------------------------------------------------------ onboarding (issue 16)
+
+ONBOARD_TASK = "msp.cipp.onboarding : Create or update every hire, and hand each new user's first credential over in a 0600 file"
+
+
+def _reads(log):
+    """(endpoint, Graph path or 'filtered'/'all') of every API read in the log."""
+    reads = []
+    for entry in log:
+        if entry.get('kind') != 'read':
+            continue
+        params = entry.get('params') or {}
+        detail = params.get('Endpoint') or ('filtered' if params.get('graphFilter') else '')
+        reads.append((entry['endpoint'], detail))
+    return reads
+
+
+def _onboarding_play(handover, count):
+    hires = [{'username': 'reread.hire%02d' % number, 'given_name': 'Hire', 'surname': '%02d' % number,
+              'groups': ['Finance'] if number % 2 else []} for number in range(count)]
+    template = {'tenant': CONTOSO, 'domain': CONTOSO, 'usage_location': 'GB', 'licenses': ['SPB'], 'groups': ['Sales']}
+    return [{'hosts': 'localhost', 'gather_facts': False, 'roles': [{'role': 'msp.cipp.onboarding', 'vars': {
+        'onboarding_template': template, 'onboarding_hires': hires, 'onboarding_handover_dir': handover}}]}]
+
+
+def test_an_onboarding_rerun_reads_the_tenant_once_not_each_hire(run_playbook, cipp_env, emulator, tmp_path):
+    """Issue 16 "read once": the re-run of a roster with groups reads the tenant's users once and each template group's
+    members once, shared by the role's checks and cipp_users; a change someone else made is still seen and put right."""
+    count = 12
+    play = _onboarding_play(str(tmp_path / 'handover'), count)
+    first = run_playbook(play, env=cipp_env)
+    assert first.rc == 0, first.output
+    tenant = next(t for t in emulator.state.tenants.values() if t.default_domain == CONTOSO)
+    sales = next(g for g in tenant.groups.values() if g['displayName'] == 'Sales')
+    finance = next(g for g in tenant.groups.values() if g['displayName'] == 'Finance')
+    moved = tenant.find_user('reread.hire03@%s' % CONTOSO)
+    assert moved['id'] in sales['_members'] and moved['id'] in finance['_members']
+    # Someone else takes hire03 out of Sales between the runs.
+    with emulator.state.lock:
+        sales['_members'].remove(moved['id'])
+
+    seen = len(first.emulator_log())
+    again = run_playbook(play, env=cipp_env)
+    assert again.rc == 0, again.output
+    log = again.emulator_log()[seen:]
+    reads = _reads(log)
+    # The role's checks read tenant, domains, licences, groups and users once; cipp_users reads only each template
+    # group's members (Sales, Finance) and, for the one hire who needs a change, that hire's memberOf and the re-read.
+    assert reads.count(('ListUsers', '')) == 1, reads
+    assert sorted(r for r in reads if r[1].startswith('groups/')) == sorted(
+        [('ListGraphRequest', 'groups/%s/members' % sales['id']), ('ListGraphRequest', 'groups/%s/members' % finance['id'])]), reads
+    assert [r for r in reads if r[1].endswith('/memberOf')] == [('ListGraphRequest', 'users/%s/memberOf' % moved['id'])], reads
+    assert len(reads) <= 10, reads  # 1 + a constant, where it was 2 per hire (docs/performance.md section 1)
+    assert [(e['endpoint'], e['params'].get('groupId', {}).get('label')) for e in log if e['kind'] == 'write'] == [('EditGroup', 'Sales')]
+    changed = [user['user_principal_name'] for user in again.result(ONBOARD_TASK)['users'] if user['changed']]
+    assert changed == [moved['userPrincipalName']]
+    assert moved['id'] in sales['_members']

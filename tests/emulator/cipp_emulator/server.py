@@ -23,6 +23,7 @@ import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from .latency import Latency, uneven_settings
 from .registry import CONTROL_HOOKS, ENDPOINTS, ConvertBoolError, Request, Response, ci
 from .seed import build_state
 from .state import DEFAULT_AUTH_TENANT_ID
@@ -171,15 +172,17 @@ class Emulator:
         only = [str(name).lower() for name in chaos.get('endpoints') or []]
         return (not only or lower in only) and lower not in [str(name).lower() for name in chaos.get('exclude') or []]
 
-    def delay(self, endpoint_name):
+    def delay(self, endpoint_name, entry):
+        """Wait the latency chosen for this request (steady or uneven, latency.py) and log it as `latency_ms`."""
         with self.state.lock:
-            ms = self.state.latency_per_endpoint.get(str(endpoint_name).lower(), self.state.latency_ms)
+            ms = self.state.latency.choose(endpoint_name)
+        entry['latency_ms'] = round(ms, 1)
         if ms:
             time.sleep(ms / 1000.0)
 
     def inject(self, endpoint_name, entry):
         """Latency, then a pre-handler fault (raised). Returns the `lost_response` rule, if that is the fault."""
-        self.delay(endpoint_name)
+        self.delay(endpoint_name, entry)
         fault = self.pick_fault(endpoint_name)
         if fault is None:
             return None
@@ -467,11 +470,18 @@ class Emulator:
         text = json.dumps(self.dump_state(query.get('tenant'), query.get('secrets') == '1'), default=str)
         return Response(200, text, 'application/json; charset=utf-8')
 
-    def ctl_latency(self, _method, _query, body):
+    def ctl_latency(self, method, _query, body):
+        """POST replaces the latency: {"ms", "endpoints": {name: ms}, "uneven": true | {sigma, cold_probability,
+        cold_ms, seed}} (no `uneven`: steady); a new setting restarts the uneven draws from its seed. GET shows it."""
+        if method != 'GET':
+            try:
+                latency = Latency(body.get('ms'), body.get('endpoints'), body.get('uneven'))
+            except (TypeError, ValueError) as exc:
+                return Response.json({'error': str(exc)}, 400)
+            with self.state.lock:
+                self.state.latency = latency
         with self.state.lock:
-            self.state.latency_ms = int(body.get('ms') or 0)
-            self.state.latency_per_endpoint = dict((str(k).lower(), int(v)) for k, v in (body.get('endpoints') or {}).items())
-        return Response.json({'ms': self.state.latency_ms, 'endpoints': self.state.latency_per_endpoint})
+            return Response.json(self.state.latency.describe())
 
     def ctl_faults(self, method, _query, body):
         """POST replaces the fault set; DELETE clears it; GET shows what is left. Accepted bodies: a list of rules,
@@ -575,14 +585,15 @@ class Emulator:
                 'seed': state.seed_name, 'now': state.now(), 'clock_offset': state.clock_offset,
                 'tenants': [vars(tenant) for tenant in tenants if tenant],
                 'scheduled_tasks': state.scheduled_tasks, 'bec_cache': state.bec_cache, 'api_clients': state.api_clients,
-                'step_failures': state.step_failures, 'latency_ms': state.latency_ms, 'latency_per_endpoint': state.latency_per_endpoint,
+                'step_failures': state.step_failures, 'latency': state.latency.describe(),
                 'fault_rules': state.fault_rules, 'fault_random': state.fault_random, 'token_lifetime': state.token_lifetime,
             })
 
     @staticmethod
     def new_entry(method, path, kind):
         return {'ts': time.time(), 'method': method, 'path': path, 'endpoint': None, 'kind': kind, 'tenant': None,
-                'params': {}, 'status': None, 'client_id': None, 'role': None, 'fault': None, 'applied': False}
+                'params': {}, 'status': None, 'client_id': None, 'role': None, 'fault': None, 'applied': False,
+                'latency_ms': None}
 
 
 CONTROLS = {
@@ -753,12 +764,16 @@ class EmulatorHandle:
         self.thread.join(timeout=5)
 
 
-def make_server(seed='default', host='127.0.0.1', port=0, latency_ms=0, consistency=None):
+def make_server(seed='default', host='127.0.0.1', port=0, latency_ms=0, consistency=None, latency_uneven=None):
     """(EmulatorServer, Emulator) bound to host:port (0 = a free port), not yet serving. `consistency`:
-    {"reads": N, "seconds": S} starts every state (and every reset) with Graph's eventual consistency on."""
+    {"reads": N, "seconds": S} starts every state (and every reset) with Graph's eventual consistency on.
+    `latency_uneven` (true or a dict of latency.UNEVEN_DEFAULTS overrides) makes the start latency uneven; every
+    reset starts its draws again from the seed."""
+    latency_uneven = uneven_settings(latency_uneven)  # a bad setting fails here, not at the first reset
+
     def fresh(name):
         state = build_state(name)
-        state.latency_ms = latency_ms
+        state.latency = Latency(latency_ms, None, latency_uneven)
         if consistency:
             state.consistency = {'reads': int(consistency.get('reads') or 0), 'seconds': float(consistency.get('seconds') or 0)}
         return state
@@ -777,9 +792,9 @@ def make_server(seed='default', host='127.0.0.1', port=0, latency_ms=0, consiste
     return EmulatorServer((host, port), emulator), emulator
 
 
-def start_emulator(seed='default', host='127.0.0.1', port=0, latency_ms=0, consistency=None):
+def start_emulator(seed='default', host='127.0.0.1', port=0, latency_ms=0, consistency=None, latency_uneven=None):
     """Start the emulator in a background thread and return its handle (``.url``, ``.state``, ``.stop()``)."""
-    server, emulator = make_server(seed, host, port, latency_ms, consistency)
+    server, emulator = make_server(seed, host, port, latency_ms, consistency, latency_uneven)
     thread = threading.Thread(target=server.serve_forever, name='cipp-emulator', daemon=True)
     thread.start()
     return EmulatorHandle(server, thread, emulator)

@@ -8,6 +8,8 @@ import re
 import threading
 import time
 
+from .latency import Latency
+
 # The partner tenant that holds the API clients (the `{auth_tenant_id}` of the token URL).
 DEFAULT_AUTH_TENANT_ID = '5e1f0000-0000-4000-8000-00000000aa01'
 
@@ -77,8 +79,7 @@ class State:
         self.log = []
         self.log_controls = False   # control calls are logged only when asked (POST /_emulator/log/settings)
         self.seq = 0
-        self.latency_ms = 0
-        self.latency_per_endpoint = {}
+        self.latency = Latency()    # what a request waits before its handler (latency.py; POST /_emulator/latency)
         self.fault_rules = []
         self.fault_random = None
         self.seed_name = 'default'

@@ -266,3 +266,18 @@ def test_readonly_may_read_the_directory(emulator, reader):
     for name in ('ListUsers', 'ListGroups', 'ListLicenses', 'ListSignIns', 'ListGraphRequest'):
         status, _body, _ctype = readonly.call(name, params={'tenantFilter': TENANT, 'Endpoint': 'users'})
         assert status == 200, name
+
+
+def test_graph_request_group_members_with_select_id_are_every_direct_member(reader, emulator):
+    """What cipp_users sends to learn a group's members once (Invoke-ListGraphRequest.ps1 -> Get-GraphRequestList.ps1:
+    every page unless NoPagination): `groups/{id}/members` with `$select=id` gives each direct member's id, all of them."""
+    tenant = next(t for t in emulator.state.tenants.values() if t.default_domain == TENANT)
+    finance = next(g for g in tenant.groups.values() if g['displayName'] == 'Finance')
+    body = graph(reader, Endpoint='groups/%s/members' % finance['id'], **{'$select': 'id', '$top': '2'})[1]
+    assert sorted(row['id'] for row in body['Results']) == sorted(finance['_members']) and len(finance['_members']) > 2
+    # Members are directoryObjects: Graph names each one's type even under $select.
+    assert set(body['Results'][0]) == {'id', '@odata.type', 'Tenant', 'CippStatus'} and 'nextLink' not in body['Metadata']
+    first_page = graph(reader, Endpoint='groups/%s/members' % finance['id'], NoPagination='true', **{'$select': 'id', '$top': '2'})[1]
+    assert len(first_page['Results']) == 2  # only NoPagination stops at Graph's first page
+    status, text, _type = graph(reader, Endpoint='groups/00000000-0000-4000-8000-000000000000/members')
+    assert status == 400 and text.startswith('Graph Error:')
