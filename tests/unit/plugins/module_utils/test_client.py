@@ -857,3 +857,35 @@ class TestHelpers:
         source = open(client_module.__file__).read()
         assert 'import ansible.' not in source and 'from ansible.' not in source
         assert CippClient.__module__ in sys.modules
+
+
+# ================================================================================== prefetch (read ahead through $batch)
+
+class TestPrefetch:
+
+    def test_a_read_ahead_answer_serves_the_one_matching_call_then_the_network_again(self, cipp):
+        cipp.fake.reply('/api/$batch', cipp.Reply(200, {'responses': [
+            {'id': '0', 'status': 200, 'body': [{'id': 'g1'}]},
+            {'id': '1', 'status': 500, 'body': 'Graph Error: boom'}]}))
+        client = cipp.client()
+        kept = client.prefetch([('ListUserGroups', {'userId': 'a'}), ('ListUserGroups', {'userId': 'b'})], tenant=TENANT)
+        assert kept == 1
+        assert client.call('ListUserGroups', {'userId': 'a'}, tenant=TENANT) == [{'id': 'g1'}]
+        assert cipp.fake.requests_to('/api/ListUserGroups') == []  # answered from the read-ahead
+        # The failed sub-request was not kept: its call goes out on its own; and a kept answer serves one call only.
+        client.call('ListUserGroups', {'userId': 'b'}, tenant=TENANT)
+        client.call('ListUserGroups', {'userId': 'a'}, tenant=TENANT)
+        assert [request.query['userId'] for request in cipp.fake.requests_to('/api/ListUserGroups')] == ['b', 'a']
+
+    def test_a_failed_batch_only_means_no_read_ahead(self, cipp):
+        cipp.fake.reply('/api/$batch', cipp.Reply(400, {'error': {'message': 'A batch must contain between 1 and 20 requests.'}}))
+        client = cipp.client()
+        assert client.prefetch([('ListUsers', {'graphFilter': "id eq 'x'"})], tenant=TENANT) == 0
+        client.call('ListUsers', {'graphFilter': "id eq 'x'"}, tenant=TENANT)
+        assert len(cipp.fake.requests_to('/api/ListUsers')) == 1
+
+    def test_a_read_ahead_never_answers_another_tenant(self, cipp):
+        client = cipp.client()
+        client.prefetch([('ListUsers', {})], tenant=TENANT)
+        client.call('ListUsers', {}, tenant='fabrikam.com')
+        assert len(cipp.fake.requests_to('/api/ListUsers')) == 1
