@@ -10,6 +10,8 @@ __metaclass__ = type
 import csv
 import io
 
+from ansible_collections.msp.cipp.plugins.module_utils._markdown import markdown_escape
+
 MFA_COLUMNS = ('tenant', 'user_principal_name', 'display_name', 'account_enabled', 'user_type', 'is_admin', 'is_licensed',
                'registration', 'methods', 'per_user_state', 'enforced_by', 'covered_by_ca', 'covered_by_security_defaults', 'gap')
 
@@ -18,26 +20,12 @@ MFA_COLUMNS = ('tenant', 'user_principal_name', 'display_name', 'account_enabled
 # and the like come from the tenants, so such a cell is prefixed with a quote (OWASP's advice for CSV injection).
 FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
 
-# Markdown that a tenant-supplied value could otherwise start: emphasis, code, links and images, tables,
-# strikethrough, HTML. Escaped with a backslash; <, > and & become entities; line breaks become spaces.
-MARKDOWN_SPECIAL = '\\`*_[]|~!{}#'
 
 
 def csv_cell(value):
     """``value`` as text that a spreadsheet shows as text, never runs as a formula."""
     text = '' if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_START) else text
-
-
-def markdown_escape(value):
-    """``value`` as literal text inside a line of Markdown (a list item or a table cell)."""
-    if value is None:
-        return ''
-    text = ' '.join(str(value).replace('\r', ' ').replace('\t', ' ').split('\n'))
-    text = text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')
-    text = ''.join('\\' + char if char in MARKDOWN_SPECIAL else char for char in text)
-    # GitHub-flavoured Markdown turns a bare URL into a link; an escaped slash keeps it text.
-    return text.replace('://', ':\\/\\/')
 
 
 def _cell(value):

@@ -35,8 +35,7 @@ def scheduled_items(client, tenant, **query):
     Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/CIPP/Scheduler/Invoke-ListScheduledItems.ps1``
     (query or body ``Id``, ``tenantFilter``, ``Name``, ``Type``).
     """
-    params = dict(query, tenantFilter=tenant)
-    rows = client.call('ListScheduledItems', params) or []
+    rows = client.call(*scheduled_items_request(tenant, **query)) or []
     jobs = []
     for row in rows:
         if not isinstance(row, dict):
@@ -49,6 +48,11 @@ def scheduled_items(client, tenant, **query):
                 parameters = {}
         jobs.append(dict(row, Parameters=parameters if isinstance(parameters, dict) else {}))
     return jobs
+
+
+def scheduled_items_request(tenant, **query):
+    """The read scheduled_items makes, as ``(endpoint name, parameters)`` for read_together."""
+    return 'ListScheduledItems', dict(query, tenantFilter=tenant)
 
 
 def remove_scheduled_item(client, row_key):

@@ -121,3 +121,13 @@ def write_private(directory, name, data, option='path'):
                               % (option, name, MAX_SUFFIX - 1, directory))
     finally:
         os.close(dir_fd)
+
+
+def replace_private(directory, name, data, option='path'):
+    """Write ``directory/name`` with ``data``, 0600, replacing the file there (a report a later run rewrites): the data
+    goes to a new private file first, which is then renamed over the name (a rename replaces a symlink there, it never
+    follows it). Returns the path."""
+    temporary = write_private(directory, '.%s.new' % name, data, option=option)
+    target = os.path.join(os.path.dirname(temporary), name)
+    os.replace(temporary, target)
+    return target

@@ -211,6 +211,8 @@ class Snapshot:
             reads.append((exchange.permission_report_by_user_request(self.user['userPrincipalName']), self.mailbox_access))
         if 'remove_mobile_devices' in options:
             reads.append((exchange.mobile_devices_request(self.user['userPrincipalName']), self.mobile_devices))
+        if 'remove_licenses' in options and self.user.get('assignedLicenses'):
+            reads.append((jobs_api.scheduled_items_request(self.tenant, Name=self.licence_task_name()), self.licence_tasks))
         return reads
 
     def reads_for(self, params):
@@ -278,6 +280,13 @@ class Snapshot:
     def admin_roles(self):
         """Directory roles, from the same memberOf read as the groups."""
         return self.memberships()[1]
+
+    def licence_task_name(self):
+        return 'Remove License: %s' % self.user['userPrincipalName']
+
+    def licence_tasks(self):
+        """CIPP's own scheduled licence-removal tasks of the leaver (its RemoveLicenses step schedules one)."""
+        return self._once('licence_tasks', lambda: jobs_api.scheduled_items(self.client, self.tenant, Name=self.licence_task_name()))
 
     def mailbox_access(self):
         """The mailboxes the leaver holds rights on, from CIPP's permission report; None when CIPP has no report yet."""
@@ -635,7 +644,7 @@ class OffboardRun:
             if step.verifiable:
                 holds, now, target = post_condition(step, snap, self.params)
                 entry = {'step': step.option, 'needed': not holds, 'reason': 'post-condition holds' if holds else 'post-condition not met'}
-                if not holds and step.option == 'remove_licenses' and self.licence_removal_pending():
+                if not holds and step.option == 'remove_licenses' and self.licence_removal_pending(snap):
                     # CIPP's RemoveLicenses only schedules a separate task: one is already waiting to run.
                     entry.update(needed=False, reason='CIPP has a licence-removal task scheduled')
                 elif not holds:
@@ -661,9 +670,9 @@ class OffboardRun:
             plan.append(entry)
         return plan, before, after
 
-    def licence_removal_pending(self):
-        rows = jobs_api.scheduled_items(self.client, self.tenant, Name='Remove License: %s' % self.upn)
-        return any(job_state(row) in ACTIVE_STATES for row in rows)
+    @staticmethod
+    def licence_removal_pending(snap):
+        return any(job_state(row) in ACTIVE_STATES for row in snap.licence_tasks())
 
     def request_body(self, options, scheduled_epoch):
         params = self.params

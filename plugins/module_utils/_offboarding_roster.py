@@ -33,7 +33,8 @@ from ansible_collections.msp.cipp.plugins.module_utils._admin_roles import role_
 from ansible_collections.msp.cipp.plugins.module_utils._api_graph import read_together
 from ansible_collections.msp.cipp.plugins.module_utils._common import check_bounded
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
-from ansible_collections.msp.cipp.plugins.module_utils._files import check_name, private_dir, write_private
+from ansible_collections.msp.cipp.plugins.module_utils._files import check_name, private_dir, replace_private, write_private
+from ansible_collections.msp.cipp.plugins.module_utils._offboarding_summary import summary
 from ansible_collections.msp.cipp.plugins.module_utils._offboarding import (JOB_COMMAND, OffboardRun, Snapshot, jobs_of,
                                                                              offboard_argspec, validate)
 
@@ -115,9 +116,13 @@ def offboard_leavers(client, params, check_mode):
         audits = [_write_audit(evidence_dir, entry, snap) if evidence_dir else None for entry, snap in zip(entries, snaps)]
         scheduler = SharedScheduler(client, tenant, poll_age=max(1, params['poll_interval']) / 2.0)
         outcomes = list(pool.map(lambda pair: _offboard_one(client, pair[0], pair[1], check_mode, scheduler), zip(entries, snaps)))
-    for outcome, audit in zip(outcomes, audits):
+    for entry, outcome, audit in zip(entries, outcomes, audits):
         if audit:
             outcome['audit_path'] = audit
+        if evidence_dir and outcome.get('changed') and not check_mode:
+            # Rewritten by each run that changes the leaver; a run with nothing to do keeps the one of the run that did it.
+            outcome['summary_path'] = replace_private(evidence_dir, '%s-offboarding.md' % entry['_file_name'], summary(outcome),
+                                                      option='evidence_dir')
     return _result(outcomes)
 
 

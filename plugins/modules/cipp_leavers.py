@@ -59,7 +59,8 @@ options:
       - Directory on the controller for each leaver's files - C(<user>-audit.json), the leaver as this task first found
         it (written once, never replaced), and C(<user>-offboarding-evidence.json) with its C(.sha256), the evidence
         M(msp.cipp.cipp_offboard) O(msp.cipp.cipp_offboard#module:evidence_path) writes before any write (unless the
-        leaver sets its own C(evidence_path)).
+        leaver sets its own C(evidence_path)), and C(<user>-offboarding.md), a Markdown summary (what the leaver had,
+        the plan, the verified result), rewritten by each run that changes the leaver (not in check mode).
       - Created 0700 when missing; an existing directory must belong to you and not be writable by others. Each
         C(user) must be usable as a file name.
     type: path
@@ -109,7 +110,8 @@ leavers:
       M(msp.cipp.cipp_offboard) returns for one leaver - C(plan), C(request), C(job), C(job_results), C(steps),
       C(evidence), C(admin_roles), C(direct_reports), C(manager), C(msg), C(warnings), C(cancelled) where it returns
       them - with C(leaver) for its C(user) (C(id) and C(userPrincipalName)).
-    - C(audit_path), the audit file this task wrote for the leaver, when it wrote one.
+    - C(audit_path), the audit file this task wrote for the leaver, when it wrote one; C(summary_path), the summary
+      it wrote, when it wrote one.
     - C(before), the record written to the evidence file (the leaver's user, groups, admin roles, licences, mailbox,
       devices, MFA methods, direct reports), when one was written.
     - A leaver that failed has C(failed=true), C(msg) with the reason, and C(steps) when its job reported them.

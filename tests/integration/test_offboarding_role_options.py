@@ -72,8 +72,7 @@ def test_the_role_knows_every_option_of_the_module():
         listed = yaml.safe_load(handle)['offboarding_module_options']
     assert sorted(listed) == sorted(set(ARGUMENT_SPEC) - {'tenant', 'user'})
     with open(os.path.join(REPO, 'roles', 'offboarding', 'tasks', 'main.yml')) as handle:
-        block = next(t for t in yaml.safe_load(handle) if 'block' in t)
-    task = next(t for t in block['block'] if 'msp.cipp.cipp_leavers' in t)
+        task = next(t for t in yaml.safe_load(handle) if 'msp.cipp.cipp_leavers' in t)
     assert task['msp.cipp.cipp_leavers']['leavers'] == '{{ offboarding_tenant_group.leavers }}'
 
 
