@@ -26,8 +26,10 @@ ROLE_HINT = ('ListGraphRequest needs the CIPP role CIPP.Core.Read; a custom API 
              'Add CIPP.Core.Read to the API client\'s role, or use the readonly/editor role.')
 
 
-def graph_get(client, tenant, endpoint, select=None, graph_filter=None, expand=None, top=None, single_page=False, count=False):
+def graph_get(client, tenant, endpoint, select=None, graph_filter=None, expand=None, top=None, single_page=False, count=False,
+              version=None):
     """The rows Graph returns for ``endpoint`` (every page), without CIPP's ``Tenant``/``CippStatus`` additions.
+    ``version`` is Get-GraphRequestList's ``Version`` (``v1.0`` or ``beta``; CIPP's default is ``beta``).
 
     Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/CIPP/Core/Invoke-ListGraphRequest.ps1``.
     """
@@ -44,6 +46,8 @@ def graph_get(client, tenant, endpoint, select=None, graph_filter=None, expand=N
         params['$count'] = 'true'
     if single_page:
         params['NoPagination'] = 'true'
+    if version:
+        params['Version'] = version
     try:
         body = client.call('ListGraphRequest', params, tenant=tenant)
     except CippPermissionError as exc:

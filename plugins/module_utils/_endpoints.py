@@ -44,6 +44,7 @@ _WRITES_BODY = (
     'ExecPasswordNeverExpires', 'ExecEmailForward', 'ExecSetOoO', 'ExecConvertMailbox', 'EditGroup',
     'ExecBulkLicense', 'ExecOffboardUser', 'ExecBECRemediate', 'AddScheduledItem',
     'ExecRemoveMailboxRule', 'ExecSetMailboxRule',
+    'ExecSetDefaultMFAMethod',
 )
 
 _WRITES_BOTH = (
