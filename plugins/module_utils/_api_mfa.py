@@ -159,3 +159,45 @@ def send_push(client, tenant, user):
     (body only: ``TenantFilter``, ``UserEmail``; always HTTP 200 with
     ``{"Results": {resultText, state}}``)."""
     return client.write('ExecSendPush', {'TenantFilter': tenant, 'UserEmail': user.get('userPrincipalName')}, tenant=None)
+
+
+CAMPAIGN_STATES = ('default', 'enabled', 'disabled')
+CAMPAIGN_METHODS = ('microsoftAuthenticator', 'fido2')
+
+
+def registration_campaign(client, tenant):
+    """The tenant's authentication methods registration campaign (the "nudge"): ``{state, snooze_days,
+    enforce_after_snoozes, targeted_method, include, exclude}`` with ``include``/``exclude`` as ``[{id, type}]``.
+
+    ListGraphRequest ``policies/authenticationMethodsPolicy`` (beta, CIPP's default ``Version``): the object
+    ``Modules/CIPPCore/Public/Set-CIPPRegistrationCampaign.ps1`` reads before it writes
+    (``registrationEnforcement.authenticationMethodsRegistrationCampaign``).
+    """
+    rows = graph_get(client, tenant, 'policies/authenticationMethodsPolicy', single_page=True, version='beta')
+    policy = rows[0] if rows else {}
+    campaign = (policy.get('registrationEnforcement') or {}).get('authenticationMethodsRegistrationCampaign') or {}
+    include = campaign.get('includeTargets') or []
+    return {'state': campaign.get('state'), 'snooze_days': campaign.get('snoozeDurationInDays'),
+            'enforce_after_snoozes': campaign.get('enforceRegistrationAfterAllowedSnoozes'),
+            'targeted_method': next((t.get('targetedAuthenticationMethod') for t in include if t.get('targetedAuthenticationMethod')), None),
+            'include': [{'id': t.get('id'), 'type': t.get('targetType')} for t in include],
+            'exclude': [{'id': t.get('id'), 'type': t.get('targetType')} for t in campaign.get('excludeTargets') or []]}
+
+
+def set_registration_campaign(client, tenant, state=None, targeted_method=None, snooze_days=None, enforce_after_snoozes=None,
+                              include_all_users=None, include_users=None, include_groups=None, exclude_users=None, exclude_groups=None):
+    """Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Tenant/Administration/Tenant/Invoke-ExecRegistrationCampaign.ps1``
+    -> ``Modules/CIPPCore/Public/Set-CIPPRegistrationCampaign.ps1`` (body only: ``tenantFilter``, ``state``,
+    ``targetedAuthenticationMethod``, ``snoozeDurationInDays`` 0-14, ``enforceRegistrationAfterAllowedSnoozes``,
+    ``includeAllUsers`` / ``includeGroups`` / ``includeUsers``, ``excludeGroups`` / ``excludeUsers``). A value left out keeps
+    what the tenant has; include lists replace the include targets (an empty result falls back to all users), exclude
+    lists replace the exclusions. PATCHes beta ``policies/authenticationMethodsPolicy`` (a tenant-wide setting).
+    400 for a missing tenant or snooze out of range, 500 with the thrown text otherwise, 200 ``Set the registration ...``."""
+    body = {}
+    for key, value in (('state', state), ('targetedAuthenticationMethod', targeted_method), ('snoozeDurationInDays', snooze_days),
+                       ('enforceRegistrationAfterAllowedSnoozes', enforce_after_snoozes), ('includeAllUsers', include_all_users),
+                       ('includeUsers', include_users), ('includeGroups', include_groups), ('excludeUsers', exclude_users),
+                       ('excludeGroups', exclude_groups)):
+        if value is not None:
+            body[key] = value
+    return client.write('ExecRegistrationCampaign', body, tenant=tenant)

@@ -44,7 +44,7 @@ _WRITES_BODY = (
     'ExecPasswordNeverExpires', 'ExecEmailForward', 'ExecSetOoO', 'ExecConvertMailbox', 'EditGroup',
     'ExecBulkLicense', 'ExecOffboardUser', 'ExecBECRemediate', 'AddScheduledItem',
     'ExecRemoveMailboxRule', 'ExecSetMailboxRule',
-    'ExecSetDefaultMFAMethod',
+    'ExecSetDefaultMFAMethod', 'ExecRegistrationCampaign',
 )
 
 _WRITES_BOTH = (

@@ -8,6 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from ansible_collections.msp.cipp.plugins.module_utils import _api_mfa as mfa_api
 from ansible_collections.msp.cipp.plugins.module_utils._api_directory import ALL_TENANTS, list_tenants
 from ansible_collections.msp.cipp.plugins.module_utils._api_graph import result_text
@@ -428,3 +430,97 @@ def _tap_details(response):
         raise CippResultError('ExecCreateTAP reported a failure: %s' % item.get('resultText'), 'ExecCreateTAP', 200, item.get('resultText'))
     return {'lifetime_minutes': item.get('lifetimeInMinutes'), 'usable_once': item.get('isUsableOnce'),
             'start': item.get('startDateTime'), '_pass': item.get('temporaryAccessPass') or item.get('copyField')}
+
+
+# ------------------------------------------------------------------------------ the registration campaign (tenant-wide)
+
+CAMPAIGN_STATES = mfa_api.CAMPAIGN_STATES
+CAMPAIGN_METHODS = mfa_api.CAMPAIGN_METHODS
+GUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
+
+
+def _targets(users, groups):
+    return sorted([(str(item).lower(), 'user') for item in users or []] + [(str(item).lower(), 'group') for item in groups or []])
+
+
+def _campaign_view(campaign):
+    return {'state': campaign['state'], 'targeted_method': campaign['targeted_method'], 'snooze_days': campaign['snooze_days'],
+            'enforce_after_snoozes': campaign['enforce_after_snoozes'],
+            'include': sorted((t['id'], t['type']) for t in campaign['include']),
+            'exclude': sorted((t['id'], t['type']) for t in campaign['exclude'])}
+
+
+def _campaign_validate(params):
+    if params.get('include_all_users') and (params.get('include_users') or params.get('include_groups')):
+        raise CippConfigError('include_all_users cannot be combined with include_users or include_groups.')
+    snooze = params.get('snooze_days')
+    if snooze is not None and not 0 <= snooze <= 14:
+        raise CippConfigError('snooze_days must be between 0 and 14, got %s' % snooze)
+    for option in ('include_groups', 'exclude_groups'):
+        bad = [value for value in params.get(option) or [] if not GUID.match(str(value))]
+        if bad:
+            raise CippConfigError('%s takes group object IDs (GUIDs); not one: %s' % (option, ', '.join(map(str, bad))))
+    if not any(params.get(key) is not None for key in ('state', 'targeted_method', 'snooze_days', 'enforce_after_snoozes',
+                                                        'include_all_users', 'include_users', 'include_groups',
+                                                        'exclude_users', 'exclude_groups')):
+        raise CippConfigError('Nothing to do: set state, targeted_method, snooze_days, enforce_after_snoozes or the targets.')
+
+
+def _user_ids(client, tenant, identities, option):
+    return [value if GUID.match(str(value)) else require_user(client, tenant, value, option=option)['id'] for value in identities]
+
+
+def ensure_registration_campaign(client, params, check_mode):
+    """Resource function of cipp_registration_campaign: read the tenant's campaign, write only what differs, re-read."""
+    _campaign_validate(params)
+    tenant = params['tenant']
+    wanted = {}
+    for key in ('state', 'targeted_method', 'snooze_days', 'enforce_after_snoozes'):
+        if params.get(key) is not None:
+            wanted[key] = params[key]
+    include_users = exclude_users = None
+    if params.get('include_all_users'):
+        wanted['include'] = [('all_users', 'group')]
+    elif params.get('include_users') is not None or params.get('include_groups') is not None:
+        include_users = _user_ids(client, tenant, params.get('include_users') or [], 'include_users')
+        wanted['include'] = _targets(include_users, params.get('include_groups'))
+    if params.get('exclude_users') is not None or params.get('exclude_groups') is not None:
+        exclude_users = _user_ids(client, tenant, params.get('exclude_users') or [], 'exclude_users')
+        wanted['exclude'] = _targets(exclude_users, params.get('exclude_groups'))
+    if wanted.get('include') == []:
+        raise CippConfigError('include_users and include_groups are empty: CIPP would target all users; say include_all_users.')
+
+    def differences(campaign):
+        view = _campaign_view(campaign)
+        lowered = dict(view, include=sorted((i.lower(), t) for i, t in view['include']), exclude=sorted((i.lower(), t) for i, t in view['exclude']))
+        return dict((key, value) for key, value in wanted.items() if lowered[key] != value)
+
+    current = mfa_api.registration_campaign(client, tenant)
+    result = {'changed': False, 'campaign': _campaign_result(current)}
+    if not differences(current):
+        return result
+
+    def send():
+        return mfa_api.set_registration_campaign(
+            client, tenant, state=params.get('state'), targeted_method=params.get('targeted_method'),
+            snooze_days=params.get('snooze_days'), enforce_after_snoozes=params.get('enforce_after_snoozes'),
+            include_all_users=True if params.get('include_all_users') else None,
+            include_users=include_users, include_groups=params.get('include_groups') if include_users is not None else None,
+            exclude_users=exclude_users, exclude_groups=params.get('exclude_groups') if exclude_users is not None else None)
+
+    def applied():
+        return not differences(mfa_api.registration_campaign(client, tenant))
+
+    response = write_verified(client, send, applied=applied)
+    confirm(client, applied, 'ExecRegistrationCampaign', 'the registration campaign of %s as asked' % tenant)
+    before = _campaign_result(current)
+    after = dict(before)
+    for key, value in wanted.items():
+        after[key] = [{'id': i, 'type': t} for i, t in value] if key in ('include', 'exclude') else value
+    result.update(changed=True, campaign=after if check_mode else _campaign_result(mfa_api.registration_campaign(client, tenant)),
+                  message=result_text(response) or None, diff=make_diff(before, after))
+    return result
+
+
+def _campaign_result(campaign):
+    return dict(campaign, include=list(campaign['include']), exclude=list(campaign['exclude']))

@@ -181,3 +181,30 @@ def test_tap_present_replaces_an_expired_pass_and_never_overwrites_a_handover_fi
     assert sorted(os.listdir(str(handover))) == ['%s-2.txt' % user['userPrincipalName'], '%s.txt' % user['userPrincipalName']]
     calls = [(entry['endpoint'], entry['params'].get('MethodId')) for entry in writes(second.emulator_log())]
     assert calls == [('ExecCreateTAP', None), ('ExecResetMFA', old_id), ('ExecCreateTAP', None)]  # the log holds both runs
+
+
+def test_registration_campaign_is_read_first_written_once_and_verified(run_playbook, cipp_env, emulator):
+    user = _member(emulator)
+    admin = next(u for u in _tenant(emulator).users.values() if u.get('_isAdmin'))
+    task = {'msp.cipp.cipp_registration_campaign': {'tenant': TENANT, 'state': 'enabled', 'snooze_days': 3,
+                                                    'include_users': [user['userPrincipalName']], 'exclude_users': [admin['id']]}}
+    run = run_playbook(_play(
+        dict(task, name='Preview', check_mode=True, diff=True), dict(task, name='Start'), dict(task, name='Again'),
+        {'name': 'Only the state', 'msp.cipp.cipp_registration_campaign': {'tenant': TENANT, 'state': 'enabled'}},
+        {'name': 'Bad snooze', 'msp.cipp.cipp_registration_campaign': {'tenant': TENANT, 'snooze_days': 20}, 'ignore_errors': True},
+        {'name': 'Both', 'msp.cipp.cipp_registration_campaign': {'tenant': TENANT, 'include_all_users': True,
+                                                                 'include_users': [user['id']]}, 'ignore_errors': True},
+    ), env=cipp_env)
+    assert run.rc == 0, run.output
+    preview = run.result('Preview')
+    assert preview['changed'] and preview['diff']['before']['state'] == 'default' and preview['diff']['after']['state'] == 'enabled'
+    start = run.result('Start')
+    assert start['changed'] and start['campaign']['state'] == 'enabled' and start['campaign']['snooze_days'] == 3
+    assert start['campaign']['include'] == [{'id': user['id'], 'type': 'user'}]
+    assert start['campaign']['exclude'] == [{'id': admin['id'], 'type': 'user'}]
+    assert not run.result('Again')['changed'] and not run.result('Only the state')['changed']
+    assert run.status('Bad snooze') == 'failed' and 'snooze_days' in run.result('Bad snooze')['msg']
+    assert run.status('Both') == 'failed' and 'include_all_users' in run.result('Both')['msg']
+    [sent] = writes(run.emulator_log())
+    assert sent['endpoint'] == 'ExecRegistrationCampaign' and sent['params']['includeUsers'] == [user['id']]
+    assert sent['params']['excludeUsers'] == [admin['id']] and 'includeAllUsers' not in sent['params']

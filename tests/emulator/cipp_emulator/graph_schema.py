@@ -46,6 +46,9 @@ AUTHENTICATION_METHOD = frozenset((
     'smsSignInState', 'aaGuid', 'model', 'attestationCertificates', 'attestationLevel', 'emailAddress', 'secretKey', 'password',
     'temporaryAccessPass', 'startDateTime', 'lifetimeInMinutes', 'isUsableOnce', 'isUsable', 'methodUsabilityReason', 'keyStrength',
     'lastUsedDateTime'))
+AUTHENTICATION_METHODS_POLICY = frozenset(('id', 'description', 'displayName', 'lastModifiedDateTime', 'policyMigrationState',
+                                           'policyVersion', 'reconfirmationInDays', 'registrationEnforcement', 'systemCredentialPreferences',
+                                           'reportSuspiciousActivitySettings', 'authenticationMethodConfigurations'))
 SIGN_IN_PREFERENCES = frozenset(('isSystemPreferredAuthenticationMethodEnabled', 'userPreferredMethodForSecondaryAuthentication',
                                  'systemPreferredAuthenticationMethod'))
 ORGANIZATION = frozenset(('id', 'displayName', 'verifiedDomains', 'assignedPlans', 'businessPhones', 'city', 'country',
@@ -69,6 +72,7 @@ ENTITIES = {
     'authenticationMethod': (AUTHENTICATION_METHOD, 'microsoft.graph.authenticationMethod'),
     'organization': (ORGANIZATION, 'Microsoft.DirectoryServices.Organization'),
     'signInPreferences': (SIGN_IN_PREFERENCES, 'microsoft.graph.signInPreferences'),
+    'authenticationMethodsPolicy': (AUTHENTICATION_METHODS_POLICY, 'microsoft.graph.authenticationMethodsPolicy'),
     'licenseDetails': (LICENSE_DETAILS, 'Microsoft.DirectoryServices.LicenseDetails'),
 }
 
@@ -126,3 +130,18 @@ def sign_in_preferences(tenant, user):
     return {'isSystemPreferredAuthenticationMethodEnabled': enabled,
             'userPreferredMethodForSecondaryAuthentication': stored.get('userPreferredMethodForSecondaryAuthentication'),
             'systemPreferredAuthenticationMethod': ('push' if has_push else None) if enabled else None}
+
+
+def authentication_methods_policy(tenant):
+    """GET beta policies/authenticationMethodsPolicy, kept on the tenant (`tenant.auth_methods_policy`) once changed.
+    A tenant nobody changed has Microsoft's default campaign (state `default`, all users, Authenticator, one day's
+    snooze); that this is exactly what a fresh tenant returns is **unverified**."""
+    policy = getattr(tenant, 'auth_methods_policy', None)
+    if policy is None:
+        policy = {'id': 'authenticationMethodsPolicy', 'displayName': 'Authentication Methods Policy', 'policyVersion': '1.5',
+                  'registrationEnforcement': {'authenticationMethodsRegistrationCampaign': {
+                      'state': 'default', 'snoozeDurationInDays': 1, 'enforceRegistrationAfterAllowedSnoozes': True,
+                      'includeTargets': [{'id': 'all_users', 'targetType': 'group', 'targetedAuthenticationMethod': 'microsoftAuthenticator'}],
+                      'excludeTargets': []}}}
+        tenant.auth_methods_policy = policy
+    return policy

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from .state import DEFAULT_AUTH_TENANT_ID
 from .registry import CIDict, Response, ci, convert_to_bool, endpoint, label_value, ps_bool, ps_bool_text
 from . import consistency
-from .graph_schema import ENTITIES, authentication_methods, sign_in_preferences
+from .graph_schema import ENTITIES, authentication_methods, authentication_methods_policy, sign_in_preferences
 from .seed import SIGNIN_DEFAULTS, SKU_BY_ID, new_user, set_licenses, sync_group_licences, uid
 
 GRAPH_NOT_FOUND = "Resource '%s' does not exist or one of its queried reference-property objects are not present."
@@ -763,6 +763,8 @@ def graph_rows(state, tenant, path, expand, version='beta'):
             if not rows:
                 raise GraphError(GRAPH_NOT_FOUND % parts[1])
         return rows, 'domain'
+    if parts == ['policies', 'authenticationMethodsPolicy']:
+        return [copy.deepcopy(authentication_methods_policy(tenant))], 'authenticationMethodsPolicy'
     if parts == ['organization']:
         return [{'id': tenant.customer_id, 'displayName': tenant.row['displayName'],
                  'verifiedDomains': [{'name': d['id'], 'isDefault': d['isDefault'], 'isInitial': d['isInitial']}

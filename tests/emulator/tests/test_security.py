@@ -469,3 +469,48 @@ def test_set_default_mfa_method_validates_then_patches_sign_in_preferences(api, 
     status, _unused, _unused = api.call('ExecSetDefaultMFAMethod', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['id'],
                                                                                   'MethodType': 'push'})
     assert status == 400
+
+
+# ------------------------------------------------------------------ registration campaign (Invoke-ExecRegistrationCampaign,
+# Set-CIPPRegistrationCampaign; the policy read through ListGraphRequest policies/authenticationMethodsPolicy)
+
+def _campaign(api, tenant):
+    status, answer, _unused = api.call('ListGraphRequest', 'GET', params={'tenantFilter': domain(tenant),
+                                                                          'Endpoint': 'policies/authenticationMethodsPolicy'})
+    assert status == 200 and len(answer['Results']) == 1
+    return answer['Results'][0]['registrationEnforcement']['authenticationMethodsRegistrationCampaign']
+
+
+def test_registration_campaign_keeps_what_is_not_given(api, tenant):
+    assert _campaign(api, tenant)['state'] == 'default'
+    user = member(tenant)
+    body = {'tenantFilter': domain(tenant), 'state': 'enabled', 'includeUsers': [user['id']], 'snoozeDurationInDays': 3}
+    status, answer, _unused = api.call('ExecRegistrationCampaign', 'POST', body=body)
+    assert status == 200
+    assert answer == {'Results': 'Set the registration campaign state to enabled targeting microsoftAuthenticator with a snooze '
+                                 'duration of 3 day(s), 1 include target(s) and 0 exclude target(s)'}
+    campaign = _campaign(api, tenant)
+    assert campaign['includeTargets'] == [{'id': user['id'], 'targetType': 'user', 'targetedAuthenticationMethod': 'microsoftAuthenticator'}]
+    assert campaign['enforceRegistrationAfterAllowedSnoozes'] is True  # not given: kept
+    # Only the state: the targets and the snooze stay.
+    status, _unused, _unused = api.call('ExecRegistrationCampaign', 'POST', body={'tenantFilter': domain(tenant), 'state': 'disabled'})
+    campaign = _campaign(api, tenant)
+    assert status == 200 and campaign['state'] == 'disabled' and campaign['snoozeDurationInDays'] == 3
+    assert [t['id'] for t in campaign['includeTargets']] == [user['id']]
+    # An empty include list falls back to all users.
+    api.call('ExecRegistrationCampaign', 'POST', body={'tenantFilter': domain(tenant), 'includeUsers': []})
+    assert [t['id'] for t in _campaign(api, tenant)['includeTargets']] == ['all_users']
+
+
+def test_registration_campaign_errors(api, tenant):
+    call = lambda body: api.call('ExecRegistrationCampaign', 'POST', body=body)  # noqa: E731
+    assert call({'state': 'enabled'})[:2] == (400, {'Results': 'Error: tenantFilter is required'})
+    assert call({'tenantFilter': domain(tenant), 'snoozeDurationInDays': 15})[:2] == (
+        400, {'Results': 'Error: snoozeDurationInDays must be between 0 and 14'})
+    status, answer, _unused = call({'tenantFilter': domain(tenant), 'state': 'on'})
+    assert status == 500 and answer == {'Results': "State must be one of 'default', 'enabled' or 'disabled'"}
+    status, answer, _unused = call({'tenantFilter': domain(tenant), 'targetedAuthenticationMethod': 'sms'})
+    assert status == 500 and 'microsoftAuthenticator' in answer['Results']
+    status, answer, _unused = call({'tenantFilter': 'nobody.example', 'state': 'enabled'})
+    assert status == 500 and answer['Results'].startswith('Could not get the current registration campaign.')
+    assert _campaign(api, tenant)['state'] == 'default'

@@ -171,3 +171,67 @@ def test_user_methods_registration_ignores_pass_and_email():
     assert [m['type'] for m in entry['methods']] == ['email', 'temporaryAccessPass']
     assert entry['temporary_access_pass']['is_usable'] is True and 'temporaryAccessPass' not in entry['temporary_access_pass']
     assert _mfa.user_methods(FakeMfa([app()]), TENANT, USER)['mfa_registered'] is True
+
+
+class FakeCampaign(object):
+    """The tenant's authenticationMethodsPolicy; ExecRegistrationCampaign applied as Set-CIPPRegistrationCampaign does
+    (only when ``applies``)."""
+
+    def __init__(self, applies=True, check_mode=False):
+        self.campaign = {'state': 'default', 'snoozeDurationInDays': 1, 'enforceRegistrationAfterAllowedSnoozes': True,
+                         'includeTargets': [{'id': 'all_users', 'targetType': 'group', 'targetedAuthenticationMethod': 'microsoftAuthenticator'}],
+                         'excludeTargets': []}
+        self.applies, self.check_mode, self.writes, self.max_retries = applies, check_mode, [], 0
+
+    def call(self, endpoint, params=None, tenant=None):
+        assert params['Endpoint'] == 'policies/authenticationMethodsPolicy'
+        return {'Results': [{'registrationEnforcement': {'authenticationMethodsRegistrationCampaign': dict(self.campaign)}}]}
+
+    def write(self, endpoint, params=None, tenant=None):
+        if self.check_mode:
+            return None
+        self.writes.append((endpoint, dict(params)))
+        if self.applies:
+            if 'state' in params:
+                self.campaign['state'] = params['state']
+            if 'includeUsers' in params:
+                self.campaign['includeTargets'] = [{'id': i, 'targetType': 'user', 'targetedAuthenticationMethod': 'microsoftAuthenticator'}
+                                                   for i in params['includeUsers']]
+        return {'Results': 'Set the registration campaign state to ...'}
+
+
+USER_ID = 'bbbbbbbb-bbbb-4ccc-8ddd-eeeeeeeeeeee'
+
+
+def test_campaign_writes_only_what_differs_and_sends_only_what_was_set():
+    client = FakeCampaign()
+    params = {'tenant': TENANT, 'state': 'enabled', 'include_users': [USER_ID.upper()]}
+    outcome = _mfa.ensure_registration_campaign(client, params, False)
+    assert outcome['changed'] and client.writes == [('ExecRegistrationCampaign', {'state': 'enabled', 'includeUsers': [USER_ID.upper()]})]
+    again = _mfa.ensure_registration_campaign(client, params, False)
+    assert not again['changed'] and len(client.writes) == 1  # ids compared without case
+
+
+def test_campaign_that_does_not_show_fails():
+    with pytest.raises(CippResultError, match='registration campaign'):
+        _mfa.ensure_registration_campaign(FakeCampaign(applies=False), {'tenant': TENANT, 'state': 'enabled'}, False)
+
+
+def test_campaign_check_mode_writes_nothing():
+    client = FakeCampaign(check_mode=True)
+    outcome = _mfa.ensure_registration_campaign(client, {'tenant': TENANT, 'state': 'disabled'}, True)
+    assert outcome['changed'] and outcome['campaign']['state'] == 'disabled' and client.writes == []
+
+
+@pytest.mark.parametrize('params, message', [
+    ({}, 'Nothing to do'),
+    ({'snooze_days': 15}, 'snooze_days'),
+    ({'include_all_users': True, 'include_users': ['x']}, 'include_all_users'),
+    ({'include_groups': ['Sales']}, 'group object IDs'),
+    ({'include_users': []}, 'include_all_users'),
+])
+def test_campaign_bad_input_fails_before_any_write(params, message):
+    client = FakeCampaign()
+    with pytest.raises(CippConfigError, match=message):
+        _mfa.ensure_registration_campaign(client, dict(params, tenant=TENANT), False)
+    assert client.writes == []
