@@ -952,6 +952,26 @@ CONTROL_HOOKS['bec/finish'] = bec_finish_hook
 CONTROL_HOOKS['bec/config'] = bec_config_hook
 
 
+def mfa_register_hook(state, body=None):
+    """Control `mfa/register`: {"tenant", "user"} - the user registers the Microsoft Authenticator app, as a person does
+    at https://aka.ms/mysecurityinfo (not through CIPP). A pass the user holds stays; Graph's report then counts them as
+    registered."""
+    body = body if isinstance(body, dict) else {}
+    with state.lock:
+        tenant = state.resolve_tenant(body.get('tenant'))
+        user = find_user(tenant, body.get('user')) if tenant else None
+        if user is None:
+            raise ValueError('mfa/register: no user %r in tenant %r' % (body.get('user'), body.get('tenant')))
+        method = {'@odata.type': '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod', 'id': str(uuid.uuid4()),
+                  'displayName': 'Registered phone', 'deviceTag': 'SoftwareTokenActivated', 'phoneAppVersion': '6.8.1',
+                  'createdDateTime': iso(state.now())}
+        user['_mfaMethods'] = list(user.get('_mfaMethods') or []) + [method]
+        return {'id': method['id']}
+
+
+CONTROL_HOOKS['mfa/register'] = mfa_register_hook
+
+
 def _disable_rules_step(state, tenant_filter, username):
     """Step 5 of remediation: disable every non-system rule; delegate rules are expected to refuse."""
     try:

@@ -514,3 +514,11 @@ def test_registration_campaign_errors(api, tenant):
     status, answer, _unused = call({'tenantFilter': 'nobody.example', 'state': 'enabled'})
     assert status == 500 and answer['Results'].startswith('Could not get the current registration campaign.')
     assert _campaign(api, tenant)['state'] == 'default'
+
+
+def test_mfa_register_control_adds_an_authenticator_the_report_counts(api, tenant):
+    user = member(tenant, lambda u: u.get('_mfaMethods') == [])
+    answer = api.control('mfa/register', {'tenant': domain(tenant), 'user': user['userPrincipalName']})
+    assert user['_mfaMethods'][-1]['id'] == answer['id']
+    status, rows, _unused = api.call('ListMFAUsers', 'GET', params={'tenantFilter': domain(tenant)})
+    assert status == 200 and next(r for r in rows if r['ID'] == user['id'])['MFARegistration'] is True
