@@ -20,18 +20,18 @@ description:
     C(MFARegistration) is C(null) for everyone. A user with no method but the password is left alone (no write); after
     the removal the methods are read again and the task fails if any is still there.
   - O(absent_methods) removes single methods, named by C(id) or C(type) (C(ExecResetMFA) with C(MethodId), one call per
-    method). The methods are read first: nothing to remove means no write and C(changed=false). They are read again
+    method). The methods are read first - nothing to remove means no write and C(changed=false). They are read again
     afterwards (with a short bounded wait) and the task fails when one is still there. The password is never removed.
   - O(default_method) sets the default second factor (C(ExecSetDefaultMFAMethod), which PATCHes Graph beta
     C(signInPreferences)). The current value is read first (C(ListGraphRequest) C(users/{id}/authentication/signInPreferences),
     beta) and written only when it differs, then re-read. While system-preferred MFA is enabled for the user, Entra ID
     ignores the default method at sign-in; the task then warns.
   - O(temporary_access_pass) with O(temporary_access_pass.state=present) makes sure the user holds a usable Temporary
-    Access Pass - idempotent: a usable pass (or one not yet valid) is kept and never replaced, whatever its lifetime;
+    Access Pass. Idempotent - a usable pass (or one not yet valid) is kept and never replaced, whatever its lifetime;
     a pass that cannot be used any more (expired, used) is removed first, because Entra ID allows one pass per user;
     then one is created (C(ExecCreateTAP)) and read back. O(temporary_access_pass.state=absent) removes the user's pass.
     The pass itself is never returned unless O(return_secret=true); with O(handover_dir) it is written to a file.
-  - O(temporary_access_pass) without O(temporary_access_pass.state) keeps the behaviour of earlier releases - B(one-shot):
+  - O(temporary_access_pass) without O(temporary_access_pass.state) keeps the behaviour of earlier releases, B(one-shot) -
     a pass is created on every run and C(changed=true) reported (and it fails while the user holds a valid pass).
   - O(send_push) sends an MFA push to the user's device (C(ExecSendPush)) and returns CIPP's result. B(One-shot).
 author:
