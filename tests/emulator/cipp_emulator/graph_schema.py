@@ -124,7 +124,7 @@ def sign_in_preferences(tenant, user):
     emulator's tenants have system-preferred MFA off unless a test turns it on (`tenant.system_preferred_mfa`, or the
     user's own `_signInPreferences`). What Entra ID picks as the default for a user nobody set is **unverified**."""
     stored = user.get('_signInPreferences') or {}
-    enabled = stored.get('isSystemPreferredAuthenticationMethodEnabled', bool(getattr(tenant, 'system_preferred_mfa', False)))
+    enabled = stored.get('isSystemPreferredAuthenticationMethodEnabled', tenant.system_preferred_mfa)
     has_push = any(m.get('@odata.type') == '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod'
                    for m in user.get('_mfaMethods') or [])
     return {'isSystemPreferredAuthenticationMethodEnabled': enabled,
@@ -133,15 +133,14 @@ def sign_in_preferences(tenant, user):
 
 
 def authentication_methods_policy(tenant):
-    """GET beta policies/authenticationMethodsPolicy, kept on the tenant (`tenant.auth_methods_policy`) once changed.
-    A tenant nobody changed has Microsoft's default campaign (state `default`, all users, Authenticator, one day's
-    snooze); that this is exactly what a fresh tenant returns is **unverified**."""
-    policy = getattr(tenant, 'auth_methods_policy', None)
+    """GET beta policies/authenticationMethodsPolicy, kept on the tenant (`tenant.auth_methods_policy`) once changed
+    (a read stores nothing). A tenant nobody changed has Microsoft's default campaign (state `default`, all users,
+    Authenticator, one day's snooze); that this is exactly what a fresh tenant returns is **unverified**."""
+    policy = tenant.auth_methods_policy
     if policy is None:
         policy = {'id': 'authenticationMethodsPolicy', 'displayName': 'Authentication Methods Policy', 'policyVersion': '1.5',
                   'registrationEnforcement': {'authenticationMethodsRegistrationCampaign': {
                       'state': 'default', 'snoozeDurationInDays': 1, 'enforceRegistrationAfterAllowedSnoozes': True,
                       'includeTargets': [{'id': 'all_users', 'targetType': 'group', 'targetedAuthenticationMethod': 'microsoftAuthenticator'}],
                       'excludeTargets': []}}}
-        tenant.auth_methods_policy = policy
     return policy

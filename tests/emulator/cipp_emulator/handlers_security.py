@@ -8,6 +8,7 @@ User objects are Graph dicts in ``tenant.users``; MFA lives in the internal keys
 (non-password methods only; None = registration unknown) and ``_taps``.
 """
 
+import copy
 import random
 import re
 import string
@@ -487,7 +488,7 @@ def _campaign_targets(body, include):
 
 def set_registration_campaign(tenant, body):
     """Set-CIPPRegistrationCampaign: what is not given keeps the current value; PATCH beta authenticationMethodsPolicy."""
-    policy = authentication_methods_policy(tenant)
+    policy = copy.deepcopy(authentication_methods_policy(tenant))
     current = policy['registrationEnforcement']['authenticationMethodsRegistrationCampaign']
     value = lambda name: body[name].get('value') if isinstance(body.get(name), dict) else body.get(name)  # noqa: E731
     state = value('state') if value('state') is not None else current.get('state')
@@ -509,6 +510,7 @@ def set_registration_campaign(tenant, body):
     policy['registrationEnforcement']['authenticationMethodsRegistrationCampaign'] = {
         'state': state, 'snoozeDurationInDays': snooze, 'enforceRegistrationAfterAllowedSnoozes': enforce,
         'includeTargets': include, 'excludeTargets': exclude}
+    tenant.auth_methods_policy = policy
     return ('Set the registration campaign state to %s targeting %s with a snooze duration of %d day(s), %d include target(s) and '
             '%d exclude target(s)' % (state, method, snooze, len(include), len(exclude)))
 
