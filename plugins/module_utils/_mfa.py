@@ -15,7 +15,8 @@ from ansible_collections.msp.cipp.plugins.module_utils._api_directory import ALL
 from ansible_collections.msp.cipp.plugins.module_utils._api_graph import result_text
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, make_diff, to_epoch
 from ansible_collections.msp.cipp.plugins.module_utils._converge import confirm, write_verified
-from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
+from ansible_collections.msp.cipp.plugins.module_utils._errors import (CippConfigError, CippError, CippResultError, CippServerError,
+                                                                       CippWriteUncertainError)
 from ansible_collections.msp.cipp.plugins.module_utils._files import check_name, write_handover
 from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
@@ -273,8 +274,7 @@ def ensure_mfa(client, params, check_mode):
             secret = details.pop('_pass', None)
             result['temporary_access_pass'] = details
             if secret and params.get('handover_dir'):
-                result['handover_file'] = write_handover(params['handover_dir'], user.get('userPrincipalName'),
-                                                         'Temporary Access Pass', secret)
+                result['handover_file'] = _hand_over(client, tenant, user, params['handover_dir'], secret)
             if params.get('return_secret') and outcome.get('created'):
                 details['pass'] = secret
                 result[RETURNED_SECRETS] = ['temporary_access_pass']
@@ -354,7 +354,15 @@ def ensure_tap(client, tenant, user, tap, check_mode):
     for method in stale:
         write_verified(client, lambda method_id=method['id']: mfa_api.reset_mfa(client, tenant, user['id'], method_id),
                        applied=lambda method_id=method['id']: _tap_gone(client, tenant, user, method_id))
-    outcome = issue_tap(client, tenant, user, tap)
+    try:
+        outcome = issue_tap(client, tenant, user, tap)
+    except (CippWriteUncertainError, CippServerError) as exc:
+        # Never re-sent, and never adopted: a pass whose answer was lost is one nobody holds, and a re-run would keep it
+        # as "usable". It goes, and the task says to run again.
+        if not _drop_passes(client, tenant, user):
+            raise
+        raise CippResultError('%s; the pass it may have made is removed again, since nobody holds it. Run the task again.'
+                              % exc.message, exc.endpoint, exc.status, exc.cipp_message)
     outcome['before'] = {'temporary_access_pass': 'unusable (%s)' % stale[0]['tap'].get('usability_reason') if stale else 'none'}
     outcome['after'] = {'temporary_access_pass': 'usable'}
     if not check_mode:
@@ -367,6 +375,23 @@ def ensure_tap(client, tenant, user, tap, check_mode):
         secret = (outcome.get('details') or {}).get('_pass')
         outcome['details'] = dict(_tap_view(found[0]), _pass=secret)
     return outcome
+
+
+def _drop_passes(client, tenant, user):
+    """Remove every pass the user holds (a pass nobody holds); True when there was one."""
+    return remove_selected_methods(client, tenant, user, [{'type': 'temporaryAccessPass'}])['changed']
+
+
+def _hand_over(client, tenant, user, directory, secret):
+    """The new pass into its 0600 file. When the file cannot be written, the pass is removed again (nobody could
+    hold it, and a re-run would keep it as "usable") and the task fails naming handover_dir."""
+    try:
+        return write_handover(directory, user.get('userPrincipalName'), 'Temporary Access Pass', secret)
+    except (OSError, CippError) as exc:
+        _drop_passes(client, tenant, user)
+        raise CippConfigError('handover_dir: the Temporary Access Pass of %s could not be written to %s (%s); the pass was '
+                              'removed again.' % (user.get('userPrincipalName'), directory,
+                                                  getattr(exc, 'message', None) or getattr(exc, 'strerror', None) or exc))
 
 
 def _tap_gone(client, tenant, user, method_id):

@@ -31,6 +31,8 @@ description:
     a pass that cannot be used any more (expired, used) is removed first, because Entra ID allows one pass per user;
     then one is created (C(ExecCreateTAP)) and read back. O(temporary_access_pass.state=absent) removes the user's pass.
     The pass itself is never returned unless O(return_secret=true); with O(handover_dir) it is written to a file.
+    When CIPP's answer to the creation is lost, or the hand-over file cannot be written, the new pass is removed again
+    and the task fails - a pass nobody holds would otherwise count as usable and block the next one.
   - O(temporary_access_pass) without O(temporary_access_pass.state) keeps the behaviour of earlier releases, B(one-shot) -
     a pass is created on every run and C(changed=true) reported (and it fails while the user holds a valid pass).
   - O(send_push) sends an MFA push to the user's device (C(ExecSendPush)) and returns CIPP's result. B(One-shot).

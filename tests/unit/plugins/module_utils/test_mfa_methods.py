@@ -235,3 +235,31 @@ def test_campaign_bad_input_fails_before_any_write(params, message):
     with pytest.raises(CippConfigError, match=message):
         _mfa.ensure_registration_campaign(client, dict(params, tenant=TENANT), False)
     assert client.writes == []
+
+
+def test_a_pass_whose_answer_was_lost_is_removed_not_adopted():
+    from ansible_collections.msp.cipp.plugins.module_utils._errors import CippWriteUncertainError
+
+    class LostAnswer(FakeMfa):
+        def write(self, endpoint, params=None, tenant=None):
+            answer = super(LostAnswer, self).write(endpoint, params, tenant)
+            if endpoint == 'ExecCreateTAP':
+                raise CippWriteUncertainError('ExecCreateTAP: no answer (timeout)', 'ExecCreateTAP')
+            return answer
+
+    client = LostAnswer([])
+    with pytest.raises(CippResultError, match='removed again, since nobody holds it'):
+        _mfa.ensure_tap(client, TENANT, USER, {}, False)
+    assert [(endpoint, params.get('MethodId')) for endpoint, params in client.writes] == [('ExecCreateTAP', None), ('ExecResetMFA', 't-new')]
+    assert not any(row.get('isUsable') for row in client.methods)
+
+
+def test_a_pass_that_cannot_be_handed_over_is_removed(monkeypatch, tmp_path):
+    monkeypatch.setattr(_mfa, 'require_user', lambda client, tenant, identity: dict(USER))
+    monkeypatch.setattr(_mfa, 'write_handover', lambda *args: (_ for _ in ()).throw(OSError(28, 'No space left on device')))
+    client = FakeMfa([])
+    params = {'tenant': TENANT, 'user': USER['userPrincipalName'], 'temporary_access_pass': {'state': 'present'},
+              'handover_dir': str(tmp_path)}
+    with pytest.raises(CippConfigError, match='handover_dir: .* could not be written .*No space left on device.*removed again'):
+        _mfa.ensure_mfa(client, params, False)
+    assert [endpoint for endpoint, _params in client.writes] == ['ExecCreateTAP', 'ExecResetMFA']
