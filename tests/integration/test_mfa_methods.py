@@ -11,6 +11,7 @@ __metaclass__ = type
 import json
 import os
 import stat
+import urllib.request
 
 from test_user_lifecycle import writes  # pylint: disable=import-error
 
@@ -208,3 +209,19 @@ def test_registration_campaign_is_read_first_written_once_and_verified(run_playb
     [sent] = writes(run.emulator_log())
     assert sent['endpoint'] == 'ExecRegistrationCampaign' and sent['params']['includeUsers'] == [user['id']]
     assert sent['params']['excludeUsers'] == [admin['id']] and 'includeAllUsers' not in sent['params']
+
+
+def test_a_pass_whose_answer_is_lost_is_removed_so_a_re_run_issues_one_that_is_held(run_playbook, cipp_env, emulator, tmp_path):
+    user = _member(emulator, lambda u: not u.get('_taps'))
+    handover = tmp_path / 'handover'
+    present = _mfa(user, temporary_access_pass={'state': 'present'}, handover_dir=str(handover))
+    request = urllib.request.Request(emulator.url + '/_emulator/faults', method='POST', headers={'Content-Type': 'application/json'},
+                                     data=json.dumps([{'endpoint': 'ExecCreateTAP', 'kind': 'lost_response', 'count': 1}]).encode())
+    urllib.request.urlopen(request, timeout=15).close()
+    run = run_playbook(_play(dict(present, name='Lost', ignore_errors=True), dict(present, name='Again')), env=cipp_env)
+    assert run.rc == 0, run.output
+    assert run.status('Lost') == 'failed' and 'removed again, since nobody holds it' in run.result('Lost')['msg']
+    again = run.result('Again')
+    assert again['changed'] and os.path.exists(again['handover_file'])
+    assert [entry['endpoint'] for entry in writes(run.emulator_log())] == ['ExecCreateTAP', 'ExecResetMFA', 'ExecCreateTAP']
+    assert len(_tenant(emulator).users[user['id']]['_taps']) == 1
