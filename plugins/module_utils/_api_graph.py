@@ -26,12 +26,14 @@ ROLE_HINT = ('ListGraphRequest needs the CIPP role CIPP.Core.Read; a custom API 
              'Add CIPP.Core.Read to the API client\'s role, or use the readonly/editor role.')
 
 
-def graph_get(client, tenant, endpoint, select=None, graph_filter=None, expand=None, top=None, single_page=False, count=False):
+def graph_get(client, tenant, endpoint, select=None, graph_filter=None, expand=None, top=None, single_page=False, count=False,
+              version=None):
     """The rows Graph returns for ``endpoint`` (every page), without CIPP's ``Tenant``/``CippStatus`` additions.
+    ``version`` is Get-GraphRequestList's ``Version`` (``v1.0`` or ``beta``; CIPP's default is ``beta``).
 
     Source: ``Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/CIPP/Core/Invoke-ListGraphRequest.ps1``.
     """
-    name, params = graph_request(endpoint, select, graph_filter, expand, top, single_page, count)
+    name, params = graph_request(endpoint, select, graph_filter, expand, top, single_page, count, version)
     try:
         body = client.call(name, params, tenant=tenant)
     except CippPermissionError as exc:
@@ -42,7 +44,7 @@ def graph_get(client, tenant, endpoint, select=None, graph_filter=None, expand=N
     return [_strip(row) for row in rows or [] if isinstance(row, dict)]
 
 
-def graph_request(endpoint, select=None, graph_filter=None, expand=None, top=None, single_page=False, count=False):
+def graph_request(endpoint, select=None, graph_filter=None, expand=None, top=None, single_page=False, count=False, version=None):
     """``(endpoint name, parameters)`` of the ListGraphRequest call graph_get makes, for read_together."""
     params = {'Endpoint': endpoint}
     if select:
@@ -57,6 +59,8 @@ def graph_request(endpoint, select=None, graph_filter=None, expand=None, top=Non
         params['$count'] = 'true'
     if single_page:
         params['NoPagination'] = 'true'
+    if version:
+        params['Version'] = version
     return 'ListGraphRequest', params
 
 

@@ -45,6 +45,7 @@ _WRITES_BODY = (
     'ExecPasswordNeverExpires', 'ExecEmailForward', 'ExecSetOoO', 'ExecConvertMailbox', 'EditGroup',
     'ExecBulkLicense', 'ExecOffboardUser', 'ExecBECRemediate', 'AddScheduledItem',
     'ExecRemoveMailboxRule', 'ExecSetMailboxRule', 'ExecEditMailboxPermissions',
+    'ExecSetDefaultMFAMethod', 'ExecRegistrationCampaign',
     # Reads only Request.Body (Invoke-ExecRemoveAdminRole.ps1).
     'ExecRemoveAdminRole',
 )

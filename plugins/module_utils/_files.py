@@ -131,3 +131,10 @@ def replace_private(directory, name, data, option='path'):
     target = os.path.join(os.path.dirname(temporary), name)
     os.replace(temporary, target)
     return target
+
+
+def write_handover(directory, upn, kind, secret):
+    """A first credential for its user: ``<directory>/<upn>.txt`` (or ``<upn>-2.txt`` ... when taken), created 0600 in a
+    directory only we can write to. Returns the path written."""
+    check_name(upn, 'user_principal_name')
+    return write_private(directory, '%s.txt' % upn, 'User: %s\n%s: %s\n' % (upn, kind, secret), option='handover_dir')

@@ -27,7 +27,7 @@ from ansible_collections.msp.cipp.plugins.module_utils._api_users import find_us
 from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_SECRETS, check_bounded, make_diff
 from ansible_collections.msp.cipp.plugins.module_utils._directory import Directory
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
-from ansible_collections.msp.cipp.plugins.module_utils._files import check_name, write_private
+from ansible_collections.msp.cipp.plugins.module_utils._files import write_handover
 from ansible_collections.msp.cipp.plugins.module_utils._mfa import issue_tap
 from ansible_collections.msp.cipp.plugins.module_utils._user_fields import user_argspec
 from ansible_collections.msp.cipp.plugins.module_utils._user_lifecycle import UserRun, validate
@@ -189,7 +189,7 @@ def _result(params, outcomes, check_mode):
             if handover_dir:
                 # The user exists now: a file that cannot be written must not hide who was created (or the other files).
                 try:
-                    files.append(_write_handover(handover_dir, upn, CREDENTIAL_KINDS[kind], secret))
+                    files.append(write_handover(handover_dir, upn, CREDENTIAL_KINDS[kind], secret))
                 except (OSError, CippError) as exc:
                     unsaved.append('%s (%s)' % (upn, getattr(exc, 'message', None) or exc.strerror or exc))
     before = dict((o['user_principal_name'], o['diff']['before']) for o in outcomes if o.get('changed') and o.get('diff'))
@@ -218,12 +218,6 @@ def _result(params, outcomes, check_mode):
         result['failed'] = True
         result['msg'] = ' '.join(messages)
     return result
-
-
-def _write_handover(directory, upn, kind, secret):
-    """``<directory>/<upn>.txt`` (or ``<upn>-2.txt`` ... when taken), created 0600 in a directory only we can write to."""
-    check_name(upn, 'user_principal_name')
-    return write_private(directory, '%s.txt' % upn, 'User: %s\n%s: %s\n' % (upn, kind, secret), option='handover_dir')
 
 
 def entry_argspec():

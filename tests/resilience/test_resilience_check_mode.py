@@ -54,12 +54,17 @@ def _bec_response(_leavers, compromised, workdir):
                                                                 'remove_mfa_methods', 'disable_forwarding', 'remove_external_rules']}}]}
 
 
+def _mfa_enrollment(_leavers, _compromised, workdir):
+    return {'hosts': 'localhost', 'gather_facts': False, 'roles': [{'role': 'msp.cipp.mfa_enrollment', 'vars': {
+        'mfa_enrollment_tenant': TENANT, 'mfa_enrollment_campaign': True, 'mfa_enrollment_handover_dir': workdir}}]}
+
+
 def _comparable(state):
     return {'tenants': state['tenants'], 'scheduled_tasks': state['scheduled_tasks']}
 
 
-@pytest.mark.parametrize('play', [_onboarding, _onboarding_tap, _offboarding, _bec_response],
-                         ids=['onboarding', 'onboarding_tap', 'offboarding', 'bec_response'])
+@pytest.mark.parametrize('play', [_onboarding, _onboarding_tap, _offboarding, _bec_response, _mfa_enrollment],
+                         ids=['onboarding', 'onboarding_tap', 'offboarding', 'bec_response', 'mfa_enrollment'])
 def test_a_role_in_check_mode_changes_nothing(play, run_playbook, cipp_env, emulator, tmp_path):
     leavers, compromised = _people(emulator)
     before = _comparable(control(emulator, 'GET', 'state'))

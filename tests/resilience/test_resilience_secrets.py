@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, msp.cipp contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The three roles at -vvv with --diff: the client secret, the access tokens, every password and every Temporary
+"""The roles at -vvv with --diff: the client secret, the access tokens, every password and every Temporary
 Access Pass the run made or saw must stay out of stdout, stderr, the task results and every file the run left
 behind, except the files meant to hold them: the 0600 hand-over files and the 0600 token cache.
 
@@ -63,6 +63,11 @@ def _offboarding(leavers, files):
         'offboarding_evidence_dir': os.path.join(files, 'evidence'), 'offboarding_poll_interval': 1}}]}
 
 
+def _mfa_enrollment(files):
+    return {'hosts': 'localhost', 'gather_facts': False, 'roles': [{'role': 'msp.cipp.mfa_enrollment', 'vars': {
+        'mfa_enrollment_tenant': TENANT, 'mfa_enrollment_handover_dir': os.path.join(files, 'handover')}}]}
+
+
 def _files(root):
     for folder, _dirs, names in os.walk(root):
         for name in names:
@@ -77,7 +82,7 @@ def _is_a_secret_store(path, root):
     return private and (handover or relative[0] == 'tokens')
 
 
-@pytest.mark.parametrize('scenario', ['onboarding_password', 'onboarding_tap', 'bec_response', 'offboarding'])
+@pytest.mark.parametrize('scenario', ['onboarding_password', 'onboarding_tap', 'bec_response', 'offboarding', 'mfa_enrollment'])
 def test_no_secret_leaves_its_intended_file(scenario, run_playbook, cipp_env, emulator, tmp_path):
     files = str(tmp_path / 'files')
     play = {
@@ -85,6 +90,7 @@ def test_no_secret_leaves_its_intended_file(scenario, run_playbook, cipp_env, em
         'onboarding_tap': lambda: _onboarding('tap', ['secret.three'], files),
         'bec_response': lambda: _bec(_compromised(emulator), files),
         'offboarding': lambda: _offboarding(_leavers(emulator), files),
+        'mfa_enrollment': lambda: _mfa_enrollment(files),
     }[scenario]()
     known_before = set(_secrets(emulator, cipp_env))
     run = run_playbook([play], env=cipp_env, verbosity=3, diff=True)
@@ -109,5 +115,5 @@ def test_no_secret_leaves_its_intended_file(scenario, run_playbook, cipp_env, em
             assert not inside, 'a secret is in %s' % os.path.relpath(path, str(tmp_path))
     # The intended files hold what they should: the token cache a token, hand-over files the new credentials.
     assert any(inside for path, inside in stores if os.sep + 'tokens' in path)
-    if scenario.startswith('onboarding') or scenario == 'bec_response':
+    if scenario.startswith('onboarding') or scenario in ('bec_response', 'mfa_enrollment'):
         assert any(inside for path, inside in stores if os.sep + 'tokens' not in path), stores

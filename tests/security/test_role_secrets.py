@@ -72,6 +72,12 @@ def _offboarding(emulator, files):
         'offboarding_evidence_dir': os.path.join(files, 'evidence'), 'offboarding_poll_interval': 1}}]}
 
 
+def _mfa_enrollment(files):
+    return {'hosts': 'localhost', 'gather_facts': False, 'roles': [{'role': 'msp.cipp.mfa_enrollment', 'vars': {
+        'mfa_enrollment_tenant': TENANT, 'mfa_enrollment_campaign': True,
+        'mfa_enrollment_handover_dir': os.path.join(files, 'handover')}}]}
+
+
 def _files(root):
     for folder, _dirs, names in os.walk(root):
         for name in names:
@@ -84,14 +90,14 @@ def _is_a_secret_store(path, root):
     return private and ('handover' in relative or path.endswith('-password.txt') or relative[0] == 'tokens')
 
 
-@pytest.mark.parametrize('role', ['onboarding', 'bec_response', 'offboarding'])
+@pytest.mark.parametrize('role', ['onboarding', 'bec_response', 'offboarding', 'mfa_enrollment'])
 def test_no_role_task_shows_a_secret(role, run_playbook, path_env, emulator, tmp_path):
     files = str(tmp_path / 'files')
     os.makedirs(files, 0o700)
     csv_path = str(tmp_path / 'hires.csv')
     _write_csv(csv_path)
     play = {'onboarding': lambda: _onboarding(files, csv_path), 'bec_response': lambda: _bec(emulator, files),
-            'offboarding': lambda: _offboarding(emulator, files)}[role]()
+            'offboarding': lambda: _offboarding(emulator, files), 'mfa_enrollment': lambda: _mfa_enrollment(files)}[role]()
     before = _emulator_secrets(emulator, path_env)
     run = run_playbook([play], env=path_env, verbosity=3, diff=True)
     assert run.rc == 0, run.output[-6000:]
@@ -121,6 +127,11 @@ def test_no_role_task_shows_a_secret(role, run_playbook, path_env, emulator, tmp
     if role == 'onboarding':
         handed_over = set(secret for path, inside in stores if 'handover' in path for secret in inside)
         assert set(HIRE_PASSWORDS.values()) <= handed_over, 'each hire-supplied password belongs in its hand-over file'
+    if role == 'mfa_enrollment':
+        with emulator.state.lock:
+            passes = set(tap['temporaryAccessPass'] for u in tenant_of(emulator).users.values() for tap in u.get('_taps') or [])
+        handed_over = set(secret for path, inside in stores if 'handover' in path for secret in inside)
+        assert passes and passes <= handed_over, 'each pass the role issued belongs in its hand-over file'
 
 
 def test_a_bad_hire_still_fails_with_a_useful_message(run_playbook, cipp_env, emulator, tmp_path):

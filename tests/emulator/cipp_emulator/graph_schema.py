@@ -46,6 +46,11 @@ AUTHENTICATION_METHOD = frozenset((
     'smsSignInState', 'aaGuid', 'model', 'attestationCertificates', 'attestationLevel', 'emailAddress', 'secretKey', 'password',
     'temporaryAccessPass', 'startDateTime', 'lifetimeInMinutes', 'isUsableOnce', 'isUsable', 'methodUsabilityReason', 'keyStrength',
     'lastUsedDateTime'))
+AUTHENTICATION_METHODS_POLICY = frozenset(('id', 'description', 'displayName', 'lastModifiedDateTime', 'policyMigrationState',
+                                           'policyVersion', 'reconfirmationInDays', 'registrationEnforcement', 'systemCredentialPreferences',
+                                           'reportSuspiciousActivitySettings', 'authenticationMethodConfigurations'))
+SIGN_IN_PREFERENCES = frozenset(('isSystemPreferredAuthenticationMethodEnabled', 'userPreferredMethodForSecondaryAuthentication',
+                                 'systemPreferredAuthenticationMethod'))
 ORGANIZATION = frozenset(('id', 'displayName', 'verifiedDomains', 'assignedPlans', 'businessPhones', 'city', 'country',
                           'countryLetterCode', 'createdDateTime', 'tenantType', 'onPremisesSyncEnabled', 'technicalNotificationMails'))
 LICENSE_DETAILS = frozenset(('id', 'servicePlans', 'skuId', 'skuPartNumber'))
@@ -66,6 +71,8 @@ ENTITIES = {
     # Authentication methods are not a directory (AAD Graph) type; the type name in the error is unverified.
     'authenticationMethod': (AUTHENTICATION_METHOD, 'microsoft.graph.authenticationMethod'),
     'organization': (ORGANIZATION, 'Microsoft.DirectoryServices.Organization'),
+    'signInPreferences': (SIGN_IN_PREFERENCES, 'microsoft.graph.signInPreferences'),
+    'authenticationMethodsPolicy': (AUTHENTICATION_METHODS_POLICY, 'microsoft.graph.authenticationMethodsPolicy'),
     'licenseDetails': (LICENSE_DETAILS, 'Microsoft.DirectoryServices.LicenseDetails'),
 }
 
@@ -110,3 +117,30 @@ def authentication_methods(user, now):
         rows.append(dict((k, v) for k, v in method.items() if not str(k).startswith('_')))
     rows.extend(tap_view(tap, now) for tap in user.get('_taps') or [])
     return rows
+
+
+def sign_in_preferences(tenant, user):
+    """GET beta users/{id}/authentication/signInPreferences. A user never set keeps Graph's null default method; the
+    emulator's tenants have system-preferred MFA off unless a test turns it on (`tenant.system_preferred_mfa`, or the
+    user's own `_signInPreferences`). What Entra ID picks as the default for a user nobody set is **unverified**."""
+    stored = user.get('_signInPreferences') or {}
+    enabled = stored.get('isSystemPreferredAuthenticationMethodEnabled', tenant.system_preferred_mfa)
+    has_push = any(m.get('@odata.type') == '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod'
+                   for m in user.get('_mfaMethods') or [])
+    return {'isSystemPreferredAuthenticationMethodEnabled': enabled,
+            'userPreferredMethodForSecondaryAuthentication': stored.get('userPreferredMethodForSecondaryAuthentication'),
+            'systemPreferredAuthenticationMethod': ('push' if has_push else None) if enabled else None}
+
+
+def authentication_methods_policy(tenant):
+    """GET beta policies/authenticationMethodsPolicy, kept on the tenant (`tenant.auth_methods_policy`) once changed
+    (a read stores nothing). A tenant nobody changed has Microsoft's default campaign (state `default`, all users,
+    Authenticator, one day's snooze); that this is exactly what a fresh tenant returns is **unverified**."""
+    policy = tenant.auth_methods_policy
+    if policy is None:
+        policy = {'id': 'authenticationMethodsPolicy', 'displayName': 'Authentication Methods Policy', 'policyVersion': '1.5',
+                  'registrationEnforcement': {'authenticationMethodsRegistrationCampaign': {
+                      'state': 'default', 'snoozeDurationInDays': 1, 'enforceRegistrationAfterAllowedSnoozes': True,
+                      'includeTargets': [{'id': 'all_users', 'targetType': 'group', 'targetedAuthenticationMethod': 'microsoftAuthenticator'}],
+                      'excludeTargets': []}}}
+    return policy

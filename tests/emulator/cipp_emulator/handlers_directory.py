@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from .state import DEFAULT_AUTH_TENANT_ID
 from .registry import CIDict, Response, ci, convert_to_bool, endpoint, label_value, ps_bool, ps_bool_text
 from . import consistency
-from .graph_schema import ENTITIES, authentication_methods
+from .graph_schema import ENTITIES, authentication_methods, authentication_methods_policy, sign_in_preferences
 from .seed import SIGNIN_DEFAULTS, SKU_BY_ID, new_user, set_licenses, sync_group_licences, uid
 
 GRAPH_NOT_FOUND = "Resource '%s' does not exist or one of its queried reference-property objects are not present."
@@ -676,7 +676,7 @@ def licence_details(tenant, user):
     return rows
 
 
-def _graph_user_rows(state, tenant, parts, expand):
+def _graph_user_rows(state, tenant, parts, expand, version='beta'):
     if len(parts) == 1:
         users = consistency.visible_users(state, tenant)
         return [graph_user(tenant, user, 'manager' in expand) for user in users.values()], 'user'
@@ -698,6 +698,10 @@ def _graph_user_rows(state, tenant, parts, expand):
         return [member_row(other) for other in tenant.users.values() if other.get('_managerId') == user['id']], 'members'
     if tail == ['authentication', 'methods']:
         return authentication_methods(user, state.now()), 'authenticationMethod'
+    if tail == ['authentication', 'signInPreferences']:
+        if version != 'beta':
+            raise GraphError("Resource not found for the segment 'signInPreferences'.")  # beta only (Invoke-ExecSetDefaultMFAMethod)
+        return [sign_in_preferences(tenant, user)], 'signInPreferences'
     if tail == ['licenseDetails']:
         return licence_details(tenant, user), 'licenseDetails'
     raise GraphError("Resource not found for the segment '%s'." % tail[-1])
@@ -741,12 +745,13 @@ def subscribed_sku(tenant, sku):
             'prepaidUnits': dict(sku['prepaidUnits'], lockedOut=0), 'servicePlans': plans}
 
 
-def graph_rows(state, tenant, path, expand):
-    """(rows, entity type) of a Graph path the emulator serves; GraphError for what Graph would refuse."""
+def graph_rows(state, tenant, path, expand, version='beta'):
+    """(rows, entity type) of a Graph path the emulator serves; GraphError for what Graph would refuse. ``version`` is
+    Get-GraphRequestList's: only the beta-only paths (signInPreferences) tell the two apart."""
     parts = [part for part in str(path).strip('/').split('/') if part]
     head = parts[0] if parts else ''
     if head == 'users':
-        return _graph_user_rows(state, tenant, parts, expand)
+        return _graph_user_rows(state, tenant, parts, expand, version)
     if head == 'groups':
         return _graph_group_rows(tenant, parts)
     if head == 'directoryRoles':
@@ -760,6 +765,8 @@ def graph_rows(state, tenant, path, expand):
             if not rows:
                 raise GraphError(GRAPH_NOT_FOUND % parts[1])
         return rows, 'domain'
+    if parts == ['policies', 'authenticationMethodsPolicy']:
+        return [copy.deepcopy(authentication_methods_policy(tenant))], 'authenticationMethodsPolicy'
     if parts == ['organization']:
         return [{'id': tenant.customer_id, 'displayName': tenant.row['displayName'],
                  'verifiedDomains': [{'name': d['id'], 'isDefault': d['isDefault'], 'isInitial': d['isInitial']}
@@ -838,9 +845,9 @@ def _page_size(params):
     return int(top)
 
 
-def graph_query(state, tenant, path, params):
+def graph_query(state, tenant, path, params, version='beta'):
     """All rows of a Graph query, filtered, ordered and projected as Graph would."""
-    rows, entity = graph_rows(state, tenant, path, str(params.get('$expand') or ''))
+    rows, entity = graph_rows(state, tenant, path, str(params.get('$expand') or ''), version)
     try:
         rows = graph_filter(rows, params.get('$filter'), entity)
     except FilterError as exc:
@@ -934,8 +941,13 @@ def _graph_request_rows(req, path, tenant_filter, params, metadata):
         offset = 0
         if metadata.get('ManualPagination') and str(req.q('nextLink') or '').startswith('https://'):
             path, params, offset = _from_next_link(req.q('nextLink'))
+        version = req.q('Version') or 'beta'  # Get-GraphRequestList: [ValidateSet('v1.0', 'beta')], default beta
+        if version.lower() not in ('v1.0', 'beta'):
+            raise GraphError('Cannot validate argument on parameter \'Version\'. The argument "%s" does not belong to the set '
+                             '"v1.0,beta" specified by the ValidateSet attribute. Supply an argument that is in the set and then '
+                             'try the command again.' % version)
         try:
-            rows = graph_query(req.state, tenant, path, params)
+            rows = graph_query(req.state, tenant, path, params, version.lower())
         except GraphError as exc:
             raise GraphError('Exception at %s - %s' % (GRAPH_HELPER, exc)) from None
         if metadata.get('CountOnly'):

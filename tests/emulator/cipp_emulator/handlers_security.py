@@ -8,6 +8,7 @@ User objects are Graph dicts in ``tenant.users``; MFA lives in the internal keys
 (non-password methods only; None = registration unknown) and ``_taps``.
 """
 
+import copy
 import random
 import re
 import string
@@ -16,7 +17,7 @@ from datetime import datetime, timezone
 
 from .handlers_exchange import (CippError, find_mailbox, iso, parse_time, public, results, set_rule_state, tenant_for,
                                 text_or_none, visible_rules)
-from .graph_schema import PASSWORD_TYPE, authentication_methods
+from .graph_schema import PASSWORD_TYPE, authentication_methods, authentication_methods_policy
 from .registry import CONTROL_HOOKS, ConvertBoolError, Response, convert_to_bool, endpoint, eq_true, label_value, ps_bool_text
 
 PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490'
@@ -441,6 +442,107 @@ def exec_reset_mfa(req):
     return results(text)
 
 
+# Invoke-ExecSetDefaultMFAMethod's $ValidMethods: Graph's userPreferredMethodForSecondaryAuthentication values.
+DEFAULT_MFA_METHODS = ('push', 'oath', 'voiceMobile', 'voiceAlternateMobile', 'voiceOffice', 'sms')
+
+
+@endpoint('ExecSetDefaultMFAMethod', 'Identity.User.ReadWrite', write=True)
+def exec_set_default_mfa_method(req):
+    """Invoke-ExecSetDefaultMFAMethod: body only; 400 before Graph for a missing field or a method outside the six
+    (PowerShell's -notin compares case-insensitively); PATCH beta signInPreferences on the escaped ID; 500 with
+    Graph's error inside CIPP's text. Whether Graph refuses a method the user has not registered is **unverified**:
+    the emulator accepts any of the six."""
+    tenant_filter, user_ident = req.b('tenantFilter'), req.b('ID')
+    method = req.b('MethodType')
+    if isinstance(method, dict):
+        method = method.get('value')
+    if not user_ident or not tenant_filter or not method:
+        return results(['tenantFilter, ID and MethodType are required'], 400)
+    canonical = next((name for name in DEFAULT_MFA_METHODS if name.lower() == str(method).lower()), None)
+    if canonical is None:
+        return results(["'%s' is not a valid default MFA method. Valid values are: %s" % (method, ', '.join(DEFAULT_MFA_METHODS))], 400)
+    with req.state.lock:
+        try:
+            _tenant, user = require_user(req.state, tenant_filter, user_ident, encoded=True)
+        except CippError as exc:
+            return results(['Failed to set the default MFA method for user %s. Error: %s' % (user_ident, exc)], 500)
+        preferences = dict(user.get('_signInPreferences') or {})
+        preferences['userPreferredMethodForSecondaryAuthentication'] = canonical
+        user['_signInPreferences'] = preferences
+    return results(['Successfully set the default MFA method to %s for user %s' % (method, user_ident)])
+
+
+def _campaign_targets(body, include):
+    """Invoke-ExecRegistrationCampaign's include/exclude lists: None keeps what is configured."""
+    groups, users = body.get('includeGroups' if include else 'excludeGroups'), body.get('includeUsers' if include else 'excludeUsers')
+    # [bool]$Request.Body.includeAllUsers: PowerShell's cast, so any non-empty string (even 'false') is true.
+    if include and body.get('includeAllUsers') is not None and bool(body.get('includeAllUsers')):
+        return [{'id': 'all_users', 'targetType': 'group'}]
+    specified = groups is not None or users is not None or (include and body.get('includeAllUsers') is not None)
+    if not specified:
+        return None
+    as_list = lambda value: value if isinstance(value, list) else [value]  # noqa: E731  PowerShell's @(...)
+    return ([{'id': str(gid), 'targetType': 'group'} for gid in as_list(groups) if gid] +
+            [{'id': str(uid), 'targetType': 'user'} for uid in as_list(users) if uid])
+
+
+def set_registration_campaign(tenant, body):
+    """Set-CIPPRegistrationCampaign: what is not given keeps the current value; PATCH beta authenticationMethodsPolicy."""
+    policy = copy.deepcopy(authentication_methods_policy(tenant))
+    current = policy['registrationEnforcement']['authenticationMethodsRegistrationCampaign']
+    value = lambda name: body[name].get('value') if isinstance(body.get(name), dict) else body.get(name)  # noqa: E731
+    state = value('state') if value('state') is not None else current.get('state')
+    method = value('targetedAuthenticationMethod') or next(
+        (t.get('targetedAuthenticationMethod') for t in current.get('includeTargets') or []), None) or 'microsoftAuthenticator'
+    snooze = int(body['snoozeDurationInDays']) if body.get('snoozeDurationInDays') is not None else int(current.get('snoozeDurationInDays') or 1)
+    enforce = (bool(body['enforceRegistrationAfterAllowedSnoozes'])
+               if body.get('enforceRegistrationAfterAllowedSnoozes') is not None else bool(current.get('enforceRegistrationAfterAllowedSnoozes')))
+    if state not in ('default', 'enabled', 'disabled'):
+        raise CippError("State must be one of 'default', 'enabled' or 'disabled'")
+    if method not in ('microsoftAuthenticator', 'fido2'):
+        raise CippError("TargetedAuthenticationMethod must be 'microsoftAuthenticator' or 'fido2'")
+    include = _campaign_targets(body, True)
+    include = [dict(t, targetedAuthenticationMethod=method) for t in (include if include is not None else current.get('includeTargets') or [])]
+    if not include:
+        include = [{'id': 'all_users', 'targetType': 'group', 'targetedAuthenticationMethod': method}]
+    exclude = _campaign_targets(body, False)
+    exclude = [{'id': t['id'], 'targetType': t['targetType']} for t in (exclude if exclude is not None else current.get('excludeTargets') or [])]
+    policy['registrationEnforcement']['authenticationMethodsRegistrationCampaign'] = {
+        'state': state, 'snoozeDurationInDays': snooze, 'enforceRegistrationAfterAllowedSnoozes': enforce,
+        'includeTargets': include, 'excludeTargets': exclude}
+    tenant.auth_methods_policy = policy
+    return ('Set the registration campaign state to %s targeting %s with a snooze duration of %d day(s), %d include target(s) and '
+            '%d exclude target(s)' % (state, method, snooze, len(include), len(exclude)))
+
+
+@endpoint('ExecRegistrationCampaign', 'Tenant.Administration.ReadWrite', write=True)
+def exec_registration_campaign(req):
+    """Invoke-ExecRegistrationCampaign: body only; 400 without tenantFilter or with a snooze outside 0-14; every other
+    failure (Set-CIPPRegistrationCampaign throws) is a 500 with the text; success 200 ``{Results: text}``."""
+    body = req.body if isinstance(req.body, dict) else {}
+    tenant_filter = body.get('tenantFilter')
+    if isinstance(tenant_filter, dict):
+        tenant_filter = tenant_filter.get('value')
+    if not tenant_filter:
+        return results('Error: tenantFilter is required', 400)
+    snooze = body.get('snoozeDurationInDays')
+    try:
+        if snooze is not None and not 0 <= int(snooze) <= 14:
+            return results('Error: snoozeDurationInDays must be between 0 and 14', 400)
+    except (TypeError, ValueError):
+        return results('Cannot convert value "%s" to type "System.Int32".' % snooze, 500)
+    with req.state.lock:
+        tenant = req.state.resolve_tenant(tenant_filter)
+        if tenant is None:
+            return results("Could not get the current registration campaign. Error: Graph request denied for '%s': the tenant is not in "
+                           "CIPP's tenant list." % text_or_none(tenant_filter), 500)
+        try:
+            text = set_registration_campaign(tenant, body)
+        except (CippError, ValueError) as exc:
+            return results(str(exc), 500)
+    return results(text)
+
+
 def _ensure_mfa_connector(state, tenant):
     """ExecSendPush creates the MFA connector service principal when the tenant lacks it (a visible side effect)."""
     if any(app.get('appId') == MFA_CONNECTOR_APP_ID for app in tenant.apps):
@@ -850,6 +952,26 @@ bec_failure_hook.wants_method = True
 CONTROL_HOOKS['bec/failure'] = bec_failure_hook
 CONTROL_HOOKS['bec/finish'] = bec_finish_hook
 CONTROL_HOOKS['bec/config'] = bec_config_hook
+
+
+def mfa_register_hook(state, body=None):
+    """Control `mfa/register`: {"tenant", "user"} - the user registers the Microsoft Authenticator app, as a person does
+    at https://aka.ms/mysecurityinfo (not through CIPP). A pass the user holds stays; Graph's report then counts them as
+    registered."""
+    body = body if isinstance(body, dict) else {}
+    with state.lock:
+        tenant = state.resolve_tenant(body.get('tenant'))
+        user = find_user(tenant, body.get('user')) if tenant else None
+        if user is None:
+            raise ValueError('mfa/register: no user %r in tenant %r' % (body.get('user'), body.get('tenant')))
+        method = {'@odata.type': '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod', 'id': str(uuid.uuid4()),
+                  'displayName': 'Registered phone', 'deviceTag': 'SoftwareTokenActivated', 'phoneAppVersion': '6.8.1',
+                  'createdDateTime': iso(state.now())}
+        user['_mfaMethods'] = list(user.get('_mfaMethods') or []) + [method]
+        return {'id': method['id']}
+
+
+CONTROL_HOOKS['mfa/register'] = mfa_register_hook
 
 
 def _disable_rules_step(state, tenant_filter, username):

@@ -42,6 +42,8 @@ class TenantState:
         self.roles = {}             # activated directory roles: id -> {id, displayName, description, roleTemplateId, _members}
         self.contacts = []          # Exchange mail contacts: {displayName, mail, mailNickname}
         self.no_p1 = False          # no Entra ID P1 in any SKU: the registration report and CA reporting are unavailable
+        self.auth_methods_policy = None   # beta policies/authenticationMethodsPolicy once changed (None: Microsoft's default)
+        self.system_preferred_mfa = False  # system-preferred MFA for users who have no own signInPreferences setting
         self.stale = {}             # eventual consistency: user id -> {snapshot, reads_left, until} (see consistency.py)
 
     @property

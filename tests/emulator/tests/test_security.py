@@ -403,3 +403,122 @@ def test_bec_unknown_tenant_completes_with_an_empty_report(api):
     _unused, report, _unused = api.call('ExecBECCheck', params={'GUID': user['id']})
     assert report['NewRules'] == [] and report['MFADevices'] == [] and 'Results' not in report
     assert report['IntuneDevicesError'] == 'Intune device query did not return a response'
+
+
+# ------------------------------------------------------------------ single methods, default method (Invoke-ExecResetMFA,
+# Remove-CIPPUserMFA, Invoke-ExecSetDefaultMFAMethod, signInPreferences through ListGraphRequest)
+
+PASSWORD_METHOD_ID = '28c10230-6103-485e-b985-444c60001490'
+
+
+def test_reset_mfa_never_removes_the_password_method(api, tenant):
+    """Remove-CIPPUserMFA drops the password method before it matches MethodId: its id finds nothing removable."""
+    user = member(tenant, lambda u: len(u.get('_mfaMethods') or []) >= 1)
+    before = list(user['_mfaMethods'])
+    body = {'tenantFilter': domain(tenant), 'ID': user['id'], 'MethodId': PASSWORD_METHOD_ID}
+    status, answer, _unused = api.call('ExecResetMFA', 'POST', body=body)
+    assert status == 200
+    assert answer['Results'] == 'No removable MFA method with id %s found for user %s' % (PASSWORD_METHOD_ID, user['id'])
+    assert user['_mfaMethods'] == before
+
+
+def test_reset_mfa_removes_a_tap_by_its_id(api, tenant):
+    user = member(tenant)
+    status, answer, _unused = api.call('ExecCreateTAP', 'POST', body={'tenantFilter': domain(tenant), 'ID': user['id']})
+    assert status == 200
+    tap_id = user['_taps'][0]['id']
+    body = {'tenantFilter': domain(tenant), 'ID': user['id'], 'MethodId': tap_id}
+    _unused, answer, _unused = api.call('ExecResetMFA', 'POST', body=body)
+    assert answer == {'Results': 'Successfully removed MFA method (temporaryAccessPassMethod) for user %s' % user['id']}
+    assert user['_taps'] == []
+
+
+def _preferences(api, tenant, user, **extra):
+    params = dict({'tenantFilter': domain(tenant), 'Endpoint': 'users/%s/authentication/signInPreferences' % user['id']}, **extra)
+    return api.call('ListGraphRequest', 'GET', params=params)
+
+
+def test_sign_in_preferences_are_beta_only_and_version_is_validated(api, tenant):
+    user = member(tenant)
+    status, answer, _unused = _preferences(api, tenant, user)  # Get-GraphRequestList's default Version is beta
+    assert status == 200
+    assert answer['Results'][0]['userPreferredMethodForSecondaryAuthentication'] is None
+    assert answer['Results'][0]['isSystemPreferredAuthenticationMethodEnabled'] is False
+    status, answer, _unused = _preferences(api, tenant, user, Version='beta')
+    assert status == 200 and len(answer['Results']) == 1
+    status, answer, _unused = _preferences(api, tenant, user, Version='v1.0')
+    assert status == 400 and "segment 'signInPreferences'" in answer
+    status, answer, _unused = _preferences(api, tenant, user, Version='v2')
+    assert status == 400 and answer.startswith('Graph Error: ') and "parameter 'Version'" in answer
+
+
+def test_set_default_mfa_method_validates_then_patches_sign_in_preferences(api, tenant):
+    user = member(tenant)
+    call = lambda **body: api.call('ExecSetDefaultMFAMethod', 'POST', body=dict({'tenantFilter': domain(tenant)}, **body))  # noqa: E731
+    status, answer, _unused = call(ID=user['id'])
+    assert status == 400 and answer == {'Results': ['tenantFilter, ID and MethodType are required']}
+    status, answer, _unused = call(ID=user['id'], MethodType='fido2')
+    assert status == 400 and answer['Results'][0].startswith("'fido2' is not a valid default MFA method. Valid values are: push, oath")
+    status, answer, _unused = call(ID='ghost@x.example', MethodType='push')
+    assert status == 500 and answer['Results'][0].startswith('Failed to set the default MFA method for user ghost@x.example. Error: ')
+    status, answer, _unused = call(ID=user['id'], MethodType={'value': 'sms', 'label': 'SMS'})  # the UI's {value, label}
+    assert status == 200 and answer == {'Results': ['Successfully set the default MFA method to sms for user %s' % user['id']]}
+    _unused, answer, _unused = _preferences(api, tenant, user)
+    assert answer['Results'][0]['userPreferredMethodForSecondaryAuthentication'] == 'sms'
+    # Body only: a query-string request has nothing to read.
+    status, _unused, _unused = api.call('ExecSetDefaultMFAMethod', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['id'],
+                                                                                  'MethodType': 'push'})
+    assert status == 400
+
+
+# ------------------------------------------------------------------ registration campaign (Invoke-ExecRegistrationCampaign,
+# Set-CIPPRegistrationCampaign; the policy read through ListGraphRequest policies/authenticationMethodsPolicy)
+
+def _campaign(api, tenant):
+    status, answer, _unused = api.call('ListGraphRequest', 'GET', params={'tenantFilter': domain(tenant),
+                                                                          'Endpoint': 'policies/authenticationMethodsPolicy'})
+    assert status == 200 and len(answer['Results']) == 1
+    return answer['Results'][0]['registrationEnforcement']['authenticationMethodsRegistrationCampaign']
+
+
+def test_registration_campaign_keeps_what_is_not_given(api, tenant):
+    assert _campaign(api, tenant)['state'] == 'default'
+    user = member(tenant)
+    body = {'tenantFilter': domain(tenant), 'state': 'enabled', 'includeUsers': [user['id']], 'snoozeDurationInDays': 3}
+    status, answer, _unused = api.call('ExecRegistrationCampaign', 'POST', body=body)
+    assert status == 200
+    assert answer == {'Results': 'Set the registration campaign state to enabled targeting microsoftAuthenticator with a snooze '
+                                 'duration of 3 day(s), 1 include target(s) and 0 exclude target(s)'}
+    campaign = _campaign(api, tenant)
+    assert campaign['includeTargets'] == [{'id': user['id'], 'targetType': 'user', 'targetedAuthenticationMethod': 'microsoftAuthenticator'}]
+    assert campaign['enforceRegistrationAfterAllowedSnoozes'] is True  # not given: kept
+    # Only the state: the targets and the snooze stay.
+    status, _unused, _unused = api.call('ExecRegistrationCampaign', 'POST', body={'tenantFilter': domain(tenant), 'state': 'disabled'})
+    campaign = _campaign(api, tenant)
+    assert status == 200 and campaign['state'] == 'disabled' and campaign['snoozeDurationInDays'] == 3
+    assert [t['id'] for t in campaign['includeTargets']] == [user['id']]
+    # An empty include list falls back to all users.
+    api.call('ExecRegistrationCampaign', 'POST', body={'tenantFilter': domain(tenant), 'includeUsers': []})
+    assert [t['id'] for t in _campaign(api, tenant)['includeTargets']] == ['all_users']
+
+
+def test_registration_campaign_errors(api, tenant):
+    call = lambda body: api.call('ExecRegistrationCampaign', 'POST', body=body)  # noqa: E731
+    assert call({'state': 'enabled'})[:2] == (400, {'Results': 'Error: tenantFilter is required'})
+    assert call({'tenantFilter': domain(tenant), 'snoozeDurationInDays': 15})[:2] == (
+        400, {'Results': 'Error: snoozeDurationInDays must be between 0 and 14'})
+    status, answer, _unused = call({'tenantFilter': domain(tenant), 'state': 'on'})
+    assert status == 500 and answer == {'Results': "State must be one of 'default', 'enabled' or 'disabled'"}
+    status, answer, _unused = call({'tenantFilter': domain(tenant), 'targetedAuthenticationMethod': 'sms'})
+    assert status == 500 and 'microsoftAuthenticator' in answer['Results']
+    status, answer, _unused = call({'tenantFilter': 'nobody.example', 'state': 'enabled'})
+    assert status == 500 and answer['Results'].startswith('Could not get the current registration campaign.')
+    assert _campaign(api, tenant)['state'] == 'default'
+
+
+def test_mfa_register_control_adds_an_authenticator_the_report_counts(api, tenant):
+    user = member(tenant, lambda u: u.get('_mfaMethods') == [])
+    answer = api.control('mfa/register', {'tenant': domain(tenant), 'user': user['userPrincipalName']})
+    assert user['_mfaMethods'][-1]['id'] == answer['id']
+    status, rows, _unused = api.call('ListMFAUsers', 'GET', params={'tenantFilter': domain(tenant)})
+    assert status == 200 and next(r for r in rows if r['ID'] == user['id'])['MFARegistration'] is True
