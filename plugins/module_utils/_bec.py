@@ -28,7 +28,7 @@ from ansible_collections.msp.cipp.plugins.module_utils._common import RETURNED_S
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError, CippResultError
 from ansible_collections.msp.cipp.plugins.module_utils._files import write_private
 from ansible_collections.msp.cipp.plugins.module_utils._mailbox import MailboxRun
-from ansible_collections.msp.cipp.plugins.module_utils._mfa import remove_methods
+from ansible_collections.msp.cipp.plugins.module_utils._mfa import remove_methods, remove_selected_methods
 from ansible_collections.msp.cipp.plugins.module_utils._user_actions import act
 from ansible_collections.msp.cipp.plugins.module_utils._users import require_user
 
@@ -109,11 +109,17 @@ def summarise(report, user, domains, mailbox=None, now=None):
     upn = (user.get('userPrincipalName') or '').lower()
     sign_ins = [row for row in report.get('SuspectUserMailboxLogons') or [] if str(row.get('UserPrincipalName') or '').lower() == upn]
     methods = report.get('MFADevices') or []
+    new_methods = [m for m in methods if _recent(m.get('createdDateTime') or m.get('CreatedDateTime'), now)]
     return {
         'suspicious_rules': rules,
         'forwarding': forwarding,
-        'new_mfa_methods': [m for m in methods if _recent(m.get('createdDateTime') or m.get('CreatedDateTime'), now)],
+        'new_mfa_methods': new_methods,
         'mfa_methods': len(methods),
+        # The attacker's methods can be told from the user's own when some are new and the others older: the new ones
+        # are then what a responder removes, leaving the user's own (all new, or none new: they cannot be told apart).
+        'mfa_methods_told_apart': bool(new_methods) and len(new_methods) < len(methods),
+        'new_mfa_method_ids': [m.get('id') for m in new_methods if m.get('id')],
+        'mailbox_permission_changes': permission_changes(report),
         'new_apps': [app.get('displayName') or app.get('appDisplayName') for app in report.get('AddedApps') or []],
         'sign_in_ips': sorted(set(str(row.get('IPAddress')) for row in sign_ins if row.get('IPAddress'))),
         'new_users': [row.get('userPrincipalName') for row in report.get('NewUsers') or []],
@@ -128,6 +134,18 @@ def summarise(report, user, domains, mailbox=None, now=None):
             'may be missing, so empty sections do not mean nothing happened.' % (report.get('ExtractResult') or 'no result given')],
         'compromise_indicators': len(rules) + (1 if forwarding and forwarding['external'] else 0),
     }
+
+
+def permission_changes(report):
+    """Mailbox and folder permissions changed in the last 7 days, from the audit log (Push-BECRun.ps1's
+    MailboxPermissionChanges: Add-/Remove-MailboxPermission, UpdateCalendarDelegation, AddFolderPermissions)."""
+    changes = []
+    for row in report.get('MailboxPermissionChanges') or []:
+        if isinstance(row, dict):
+            rights = row.get('Permissions')
+            changes.append({'operation': row.get('Operation'), 'by': row.get('UserKey'), 'object': row.get('ObjectId'),
+                            'rights': rights if isinstance(rights, list) else [rights] if rights else []})
+    return changes
 
 
 def write_evidence(path, document):
@@ -210,6 +228,8 @@ def remediate_steps(client, params, check_mode):
     unknown = sorted(set(steps) - set(STEPS))
     if unknown:
         raise CippConfigError('steps: unknown step(s) %s; known: %s' % (', '.join(unknown), ', '.join(STEPS)))
+    if params.get('mfa_methods_to_remove') is not None and 'remove_mfa_methods' not in steps:
+        raise CippConfigError('mfa_methods_to_remove only applies with the remove_mfa_methods step.')
     # The user is looked up once; every step works on that object.
     user = require_user(client, tenant, identity)
     upn = user['userPrincipalName']
@@ -228,6 +248,9 @@ def remediate_steps(client, params, check_mode):
         elif step == 'remove_admin_roles':
             outcome = remove_admin_roles(client, tenant, user)
             outcome = {'changed': outcome['changed'], 'removed_roles': outcome['removed']}
+        elif step == 'remove_mfa_methods' and params.get('mfa_methods_to_remove') is not None:
+            removed = remove_selected_methods(client, tenant, user, [{'id': method_id} for method_id in params['mfa_methods_to_remove']])
+            outcome = {'changed': removed['changed'], 'removed_methods': [method['id'] for method in removed['removed']]}
         elif step == 'remove_mfa_methods':
             outcome = remove_methods(client, tenant, user)
             outcome.pop('message', None)
@@ -243,7 +266,7 @@ def remediate_steps(client, params, check_mode):
                  'done' if outcome['changed'] else 'already done'}
         if outcome.get('message'):
             entry['message'] = outcome['message']
-        for key in ('removed_rules', 'removed_roles'):
+        for key in ('removed_rules', 'removed_roles', 'removed_methods'):
             if outcome.get(key):
                 entry[key] = outcome[key]
         if outcome.get('password'):

@@ -52,6 +52,15 @@ options:
     type: list
     elements: str
     choices: [revoke_sessions, reset_password, disable_sign_in, remove_admin_roles, remove_mfa_methods, disable_forwarding, remove_external_rules]
+  mfa_methods_to_remove:
+    description:
+      - With the C(remove_mfa_methods) step, remove only these methods (Graph method ids, for example the attacker's -
+        M(msp.cipp.cipp_bec_info)'s RV(msp.cipp.cipp_bec_info#module:summary.new_mfa_method_ids)) and keep the user's
+        others. One C(ExecResetMFA) C(MethodId) call per method still there; the methods are re-read afterwards. An
+        empty list removes none.
+      - Without it the step removes every method but the password.
+    type: list
+    elements: str
   rules_to_remove:
     description: With the C(remove_external_rules) step, names of further inbox rules to remove (for example those the BEC report flagged).
     type: list
@@ -87,8 +96,8 @@ user:
 steps:
   description:
     - One entry per step. With O(mode=steps) - C(step), C(changed), C(state) (C(done), C(already done) or C(planned) in
-      check mode), and C(message), C(removed_rules) or C(removed_roles) (the names of the directory roles taken away, or in
-      check mode those that would be) where there are. With O(mode=cipp_bundle) - CIPP's C(message) and
+      check mode), and C(message), C(removed_rules), C(removed_roles) (the names of the directory roles taken away, or in
+      check mode those that would be) or C(removed_methods) (with O(mfa_methods_to_remove): the ids removed) where there are. With O(mode=cipp_bundle) - CIPP's C(message) and
       C(state) per step; when one of them has C(state=error) the task fails and still returns them all.
   returned: always
   type: list
@@ -122,6 +131,7 @@ ARGUMENT_SPEC = dict(
     user=dict(type='str', required=True),
     mode=dict(type='str', choices=['cipp_bundle', 'steps'], default='steps'),
     steps=dict(type='list', elements='str', choices=list(STEPS)),
+    mfa_methods_to_remove=dict(type='list', elements='str'),
     rules_to_remove=dict(type='list', elements='str'),
     return_password=dict(type='bool', default=False, no_log=False),
 )

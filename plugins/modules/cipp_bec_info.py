@@ -102,6 +102,25 @@ summary:
       type: list
       elements: dict
       returned: always
+    mfa_methods_told_apart:
+      description:
+        - Whether the methods registered in the last 7 days can be told from the user's own - some are new and the
+          others older. Then the new ones (RV(summary.new_mfa_method_ids)) are what a responder removes.
+      type: bool
+      returned: always
+    new_mfa_method_ids:
+      description: The Graph ids of RV(summary.new_mfa_methods), for M(msp.cipp.cipp_bec)'s O(msp.cipp.cipp_bec#module:mfa_methods_to_remove).
+      type: list
+      elements: str
+      returned: always
+    mailbox_permission_changes:
+      description:
+        - Mailbox and folder permission changes of the last 7 days from the audit log, each C(operation)
+          (C(Add-MailboxPermission), C(Remove-MailboxPermission), C(UpdateCalendarDelegation), C(AddFolderPermissions)),
+          C(by) (who made it), C(object) (the mailbox or folder) and C(rights).
+      type: list
+      elements: dict
+      returned: always
     new_apps:
       description: Apps added to the tenant recently.
       type: list

@@ -38,6 +38,8 @@ def test_each_compromised_user_is_contained_with_evidence_and_no_secret_shown(ru
     assert len(targets) == len(emulator.state.tenants) >= 4
     for domain, upn, user_id in targets:
         evidence = str(tmp_path / domain)
+        with emulator.state.lock:
+            own = sorted(m['id'] for m in _tenant(emulator, domain).users[user_id]['_mfaMethods'] or [] if not m.get('_suspicious'))
         run = run_playbook(_play(domain, upn, evidence), env=cipp_env, verbosity=3)
         assert run.rc == 0, run.output
         tenant = _tenant(emulator, domain)
@@ -50,7 +52,10 @@ def test_each_compromised_user_is_contained_with_evidence_and_no_secret_shown(ru
                 for target in rule.get(key) or []:
                     assert str(target).rsplit('@', maxsplit=1)[-1].strip(']').lower() in own_domains, (upn, rule['Name'], target)
             assert not rule.get('_malicious'), (upn, rule['Name'])
-        assert user['_sessionsRevokedAt'] and user['_mfaMethods'] in ([], None)
+        assert user['_sessionsRevokedAt']
+        # The attacker's phone (registered yesterday) is gone; the user's own, older methods stay.
+        assert not [m for m in user['_mfaMethods'] or [] if m.get('_suspicious')], (upn, user['_mfaMethods'])
+        assert sorted(m['id'] for m in user['_mfaMethods'] or []) == own, upn
         # Evidence: the report with its hash, the summary, the 0600 password hand-over file.
         prefix = os.path.join(evidence, 'INC-42-%s' % upn)
         with open(prefix + '-bec-report.json', 'rb') as handle:
@@ -101,3 +106,25 @@ def test_an_admin_is_refused_without_allow_privileged(run_playbook, cipp_env, em
     run = run_playbook(_play('contoso.com', admin['userPrincipalName'], str(tmp_path)), env=cipp_env)
     assert run.rc != 0 and 'holds an admin role' in run.stdout
     assert writes(run.emulator_log()) == []
+
+
+def test_all_removes_every_method_and_an_admin_loses_its_roles(run_playbook, cipp_env, emulator, tmp_path):
+    """bec_response_mfa_methods: all wipes the user's own methods too; a compromised admin (allowed explicitly) is taken
+    out of its directory roles, and the evidence summary names them and the recent permission changes."""
+    domain, upn, user_id = _compromised(emulator)[0]
+    tenant = _tenant(emulator, domain)
+    with emulator.state.lock:
+        role = next(r for r in tenant.roles.values() if r['displayName'] == 'Exchange Administrator')
+        role['_members'].append(user_id)
+    role_vars = {'bec_response_tenant': domain, 'bec_response_user': upn, 'bec_response_evidence_dir': str(tmp_path / 'e'),
+                 'bec_response_poll_interval': 1, 'bec_response_mfa_methods': 'all', 'bec_response_allow_privileged': True}
+    run = run_playbook([{'hosts': 'localhost', 'gather_facts': False, 'roles': [{'role': 'msp.cipp.bec_response', 'vars': role_vars}]}],
+                       env=cipp_env)
+    assert run.rc == 0, run.output
+    assert tenant.users[user_id]['_mfaMethods'] in ([], None)
+    assert user_id not in role['_members']
+    sent = [entry['endpoint'] for entry in writes(run.emulator_log())]
+    assert 'ExecRemoveAdminRole' in sent
+    with open(os.path.join(str(tmp_path / 'e'), '%s-summary.md' % upn)) as handle:
+        summary = handle.read()
+    assert 'Directory roles held: Exchange Administrator' in summary and 'remove\\_admin\\_roles' in summary, summary
