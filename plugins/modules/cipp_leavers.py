@@ -80,7 +80,6 @@ notes:
   - Runs on the controller by default (the action plugin), or as a module with C(CIPP_EXECUTION=module).
 seealso:
   - module: msp.cipp.cipp_offboard
-  - role: msp.cipp.offboarding
 '''
 
 EXAMPLES = r'''

@@ -159,8 +159,8 @@ options:
   existing_users:
     description:
       - The tenant's users as RV(msp.cipp.cipp_user_info#module:users) returned them just before, in the same play (for
-        example in a role's own checks): then this task reads no user itself. Without it, the task reads them.
-      - It must hold every user of the tenant (M(msp.cipp.cipp_user_info) with only O(tenant)): an entry whose user is
+        example in a role's own checks) - then this task reads no user itself. Without it, the task reads them.
+      - It must hold every user of the tenant (M(msp.cipp.cipp_user_info) with only O(tenant)) - an entry whose user is
         not in it is created, and CIPP refuses to create a user principal name that exists.
       - Users are matched by user principal name, without regard to case.
     type: list
@@ -168,7 +168,7 @@ options:
   tenant_info:
     description:
       - The tenant's row as RV(msp.cipp.cipp_tenant_info#module:tenants) returned it just before (with
-        O(msp.cipp.cipp_tenant_info#module:include=[domains, licenses, groups])): its domains, licences (with their seats)
+        O(msp.cipp.cipp_tenant_info#module:include=[domains, licenses, groups])) - its domains, licences (with their seats)
         and groups are used instead of reading them again. A list the row does not hold is read when needed.
       - It must be the row of O(tenant).
     type: dict
