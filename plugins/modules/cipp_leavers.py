@@ -35,7 +35,7 @@ attributes:
     description: Reads, plans and reports, per leaver, the plan and the request it would send; queues nothing, removes no role.
   diff_mode:
     support: full
-    description: RV(diff) shows C(before) and C(after) of the verifiable post-conditions per leaver, keyed by O(leavers[].user).
+    description: RV(diff) shows C(before) and C(after) of the verifiable post-conditions per leaver, keyed by each leaver's C(user).
 options:
   leavers:
     description:
@@ -118,7 +118,7 @@ leavers:
   type: list
   elements: dict
 diff:
-  description: C(before) and C(after) per changed leaver, keyed by O(leavers[].user).
+  description: C(before) and C(after) per changed leaver, keyed by each leaver's C(user).
   returned: when a leaver changed, with --diff
   type: dict
 cipp_calls:
