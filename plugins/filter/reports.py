@@ -21,7 +21,6 @@ MFA_COLUMNS = ('tenant', 'user_principal_name', 'display_name', 'account_enabled
 FORMULA_START = ('=', '+', '-', '@', '\t', '\r')
 
 
-
 def csv_cell(value):
     """``value`` as text that a spreadsheet shows as text, never runs as a formula."""
     text = '' if value is None else str(value)

@@ -133,7 +133,6 @@ class Directory:
             raise CippConfigError('groups: no group %r in tenant %s' % (value, self.tenant))
         return match
 
-
     # -- group members
 
     def is_member(self, group_id, user_id):

@@ -485,9 +485,9 @@ def _campaign_validate(params):
         bad = [value for value in params.get(option) or [] if not GUID.match(str(value))]
         if bad:
             raise CippConfigError('%s takes group object IDs (GUIDs); not one: %s' % (option, ', '.join(map(str, bad))))
-    if not any(params.get(key) is not None for key in ('state', 'targeted_method', 'snooze_days', 'enforce_after_snoozes',
-                                                        'include_all_users', 'include_users', 'include_groups',
-                                                        'exclude_users', 'exclude_groups')):
+    settings = ('state', 'targeted_method', 'snooze_days', 'enforce_after_snoozes', 'include_all_users', 'include_users',
+                'include_groups', 'exclude_users', 'exclude_groups')
+    if not any(params.get(key) is not None for key in settings):
         raise CippConfigError('Nothing to do: set state, targeted_method, snooze_days, enforce_after_snoozes or the targets.')
 
 

@@ -592,8 +592,8 @@ class OffboardRun:
             left = sorted(device_label(device) for device in devices or [])
         if not left:
             return {'state': 'done'}
-        return {'state': 'unverified', 'message': 'still there after the job: %s (CIPP may still be working on it; run the task '
-                                                 'again to check)' % '; '.join(left)}
+        message = 'still there after the job: %s (CIPP may still be working on it; run the task again to check)' % '; '.join(left)
+        return {'state': 'unverified', 'message': message}
 
     def manager_of(self, snap):
         """The leaver's manager (ListUsers expands it), for options that name ``manager``; refused when there is none."""

@@ -35,8 +35,8 @@ from ansible_collections.msp.cipp.plugins.module_utils._common import check_boun
 from ansible_collections.msp.cipp.plugins.module_utils._errors import CippConfigError, CippError
 from ansible_collections.msp.cipp.plugins.module_utils._files import check_name, private_dir, replace_private, write_private
 from ansible_collections.msp.cipp.plugins.module_utils._offboarding_summary import summary
-from ansible_collections.msp.cipp.plugins.module_utils._offboarding import (JOB_COMMAND, OffboardRun, Snapshot, jobs_of,
-                                                                             offboard_argspec, validate)
+from ansible_collections.msp.cipp.plugins.module_utils._offboarding import (
+    JOB_COMMAND, OffboardRun, Snapshot, jobs_of, offboard_argspec, validate)
 
 # requests' connection pool keeps 10 connections per host; more threads than that would only queue.
 MAX_PARALLEL = 10

@@ -97,7 +97,8 @@ steps:
   description:
     - One entry per step. With O(mode=steps) - C(step), C(changed), C(state) (C(done), C(already done) or C(planned) in
       check mode), and C(message), C(removed_rules), C(removed_roles) (the names of the directory roles taken away, or in
-      check mode those that would be) or C(removed_methods) (with O(mfa_methods_to_remove), the ids removed) where there are. With O(mode=cipp_bundle) - CIPP's C(message) and
+      check mode those that would be) or C(removed_methods) (with O(mfa_methods_to_remove), the ids removed) where there
+      are. With O(mode=cipp_bundle) - CIPP's C(message) and
       C(state) per step; when one of them has C(state=error) the task fails and still returns them all.
   returned: always
   type: list

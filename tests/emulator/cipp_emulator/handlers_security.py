@@ -481,7 +481,10 @@ def _campaign_targets(body, include):
     specified = groups is not None or users is not None or (include and body.get('includeAllUsers') is not None)
     if not specified:
         return None
-    as_list = lambda value: value if isinstance(value, list) else [value]  # noqa: E731  PowerShell's @(...)
+
+    def as_list(value):  # PowerShell's @(...)
+        return value if isinstance(value, list) else [value]
+
     return ([{'id': str(gid), 'targetType': 'group'} for gid in as_list(groups) if gid] +
             [{'id': str(uid), 'targetType': 'user'} for uid in as_list(users) if uid])
 
@@ -490,7 +493,10 @@ def set_registration_campaign(tenant, body):
     """Set-CIPPRegistrationCampaign: what is not given keeps the current value; PATCH beta authenticationMethodsPolicy."""
     policy = copy.deepcopy(authentication_methods_policy(tenant))
     current = policy['registrationEnforcement']['authenticationMethodsRegistrationCampaign']
-    value = lambda name: body[name].get('value') if isinstance(body.get(name), dict) else body.get(name)  # noqa: E731
+
+    def value(name):
+        return body[name].get('value') if isinstance(body.get(name), dict) else body.get(name)
+
     state = value('state') if value('state') is not None else current.get('state')
     method = value('targetedAuthenticationMethod') or next(
         (t.get('targetedAuthenticationMethod') for t in current.get('includeTargets') or []), None) or 'microsoftAuthenticator'

@@ -14,7 +14,7 @@ TENANT = 'contoso.com'
 
 
 def draws(latency, count, endpoint='ListUsers'):
-    return [latency.choose(endpoint) for _ in range(count)]
+    return [latency.choose(endpoint) for _draw in range(count)]
 
 
 def percentile(values, share):
@@ -63,7 +63,7 @@ def test_an_endpoint_without_latency_draws_nothing_so_the_others_keep_their_sequ
     plain = draws(Latency(100, None, {'seed': 5}), 20)
     mixed = Latency(100, {'token': 0}, {'seed': 5})
     values = []
-    for _ in range(20):
+    for _draw in range(20):
         assert mixed.choose('token') == 0.0
         values.append(mixed.choose('ListUsers'))
     assert values == plain
@@ -93,7 +93,7 @@ def test_uneven_latency_through_the_control_gives_the_seeded_sequence_in_order(c
     shown = cipp.control('latency', {'ms': 5, 'uneven': settings})
     assert shown == {'ms': 5, 'endpoints': {}, 'uneven': settings}
     cipp.control('log/clear')
-    for _ in range(12):
+    for _draw in range(12):
         cipp.call('ListTenants')
     chosen = [entry['latency_ms'] for entry in cipp.log()]
     expected = [round(value, 1) for value in draws(Latency(5, None, settings), 12)]

@@ -454,7 +454,10 @@ def test_sign_in_preferences_are_beta_only_and_version_is_validated(api, tenant)
 
 def test_set_default_mfa_method_validates_then_patches_sign_in_preferences(api, tenant):
     user = member(tenant)
-    call = lambda **body: api.call('ExecSetDefaultMFAMethod', 'POST', body=dict({'tenantFilter': domain(tenant)}, **body))  # noqa: E731
+
+    def call(**body):
+        return api.call('ExecSetDefaultMFAMethod', 'POST', body=dict({'tenantFilter': domain(tenant)}, **body))
+
     status, answer, _unused = call(ID=user['id'])
     assert status == 400 and answer == {'Results': ['tenantFilter, ID and MethodType are required']}
     status, answer, _unused = call(ID=user['id'], MethodType='fido2')
@@ -466,8 +469,8 @@ def test_set_default_mfa_method_validates_then_patches_sign_in_preferences(api, 
     _unused, answer, _unused = _preferences(api, tenant, user)
     assert answer['Results'][0]['userPreferredMethodForSecondaryAuthentication'] == 'sms'
     # Body only: a query-string request has nothing to read.
-    status, _unused, _unused = api.call('ExecSetDefaultMFAMethod', 'POST', params={'tenantFilter': domain(tenant), 'ID': user['id'],
-                                                                                  'MethodType': 'push'})
+    query = {'tenantFilter': domain(tenant), 'ID': user['id'], 'MethodType': 'push'}
+    status, _unused, _unused = api.call('ExecSetDefaultMFAMethod', 'POST', params=query)
     assert status == 400
 
 
@@ -503,7 +506,9 @@ def test_registration_campaign_keeps_what_is_not_given(api, tenant):
 
 
 def test_registration_campaign_errors(api, tenant):
-    call = lambda body: api.call('ExecRegistrationCampaign', 'POST', body=body)  # noqa: E731
+    def call(body):
+        return api.call('ExecRegistrationCampaign', 'POST', body=body)
+
     assert call({'state': 'enabled'})[:2] == (400, {'Results': 'Error: tenantFilter is required'})
     assert call({'tenantFilter': domain(tenant), 'snoozeDurationInDays': 15})[:2] == (
         400, {'Results': 'Error: snoozeDurationInDays must be between 0 and 14'})

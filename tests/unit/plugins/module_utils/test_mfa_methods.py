@@ -254,9 +254,13 @@ def test_a_pass_whose_answer_was_lost_is_removed_not_adopted():
     assert not any(row.get('isUsable') for row in client.methods)
 
 
+def _no_space(*_args):
+    raise OSError(28, 'No space left on device')
+
+
 def test_a_pass_that_cannot_be_handed_over_is_removed(monkeypatch, tmp_path):
     monkeypatch.setattr(_mfa, 'require_user', lambda client, tenant, identity: dict(USER))
-    monkeypatch.setattr(_mfa, 'write_handover', lambda *args: (_ for _ in ()).throw(OSError(28, 'No space left on device')))
+    monkeypatch.setattr(_mfa, 'write_handover', _no_space)
     client = FakeMfa([])
     params = {'tenant': TENANT, 'user': USER['userPrincipalName'], 'temporary_access_pass': {'state': 'present'},
               'handover_dir': str(tmp_path)}
