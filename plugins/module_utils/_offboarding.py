@@ -641,8 +641,10 @@ class OffboardRun:
     def plan(self, snap, jobs):
         plan, before, after = [], {}, {}
         for step in requested_steps(self.params):
-            if step.verifiable:
-                holds, now, target = post_condition(step, snap, self.params)
+            # Verifiable steps always have a post-condition; two one-shot steps have one where CIPP lets us read it.
+            condition = post_condition(step, snap, self.params) if step.verifiable else read_back(step, snap)
+            if condition is not None:
+                holds, now, target = condition
                 entry = {'step': step.option, 'needed': not holds, 'reason': 'post-condition holds' if holds else 'post-condition not met'}
                 if not holds and step.option == 'remove_licenses' and self.licence_removal_pending(snap):
                     # CIPP's RemoveLicenses only schedules a separate task: one is already waiting to run.
@@ -657,12 +659,6 @@ class OffboardRun:
                         entry['note'] = ('CIPP\'s group removal skips groups that assign licences; %s' % (
                             'its licence removal (remove_licenses) takes the user out of them' if self.params.get('remove_licenses')
                             else 'set remove_licenses to have CIPP take the user out of them'))
-            elif read_back(step, snap) is not None:
-                holds, now, target = read_back(step, snap)
-                entry = {'step': step.option, 'needed': not holds, 'reason': 'post-condition holds' if holds else 'post-condition not met'}
-                if not holds:
-                    before.update(now)
-                    after.update(target)
             else:
                 done = done_by_earlier_jobs(jobs, step)
                 entry = {'step': step.option, 'needed': not done,

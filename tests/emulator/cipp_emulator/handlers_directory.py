@@ -695,6 +695,7 @@ def _graph_user_rows(state, tenant, parts, expand, version='beta'):
             raise GraphError(GRAPH_NOT_FOUND % 'manager')
         return [member_row(manager)], 'user'
     if tail == ['directReports']:
+        # Graph's users/{id}/directReports, passed through by HTTP Functions/CIPP/Core/Invoke-ListGraphRequest.ps1.
         return [member_row(other) for other in tenant.users.values() if other.get('_managerId') == user['id']], 'members'
     if tail == ['authentication', 'methods']:
         return authentication_methods(user, state.now()), 'authenticationMethod'
@@ -1782,8 +1783,10 @@ def _deleted_item_suffix(req):
 
 @endpoint('ExecRemoveAdminRole', 'Identity.Role.ReadWrite', write=True)
 def exec_remove_admin_role(req):
-    """Invoke-ExecRemoveAdminRole: body only. Per user, Graph DELETE directoryRoles/{RoleId}/members/{id}/$ref (or
-    directoryRoles(roleTemplateId='...') with RoleTemplateId); HTTP 500 when any user failed, 400 without the ids."""
+    """Modules/CIPPHTTP/Public/Entrypoints/HTTP Functions/Identity/Administration/Users/Invoke-ExecRemoveAdminRole.ps1.
+
+    Body only. Per user, Graph DELETE directoryRoles/{RoleId}/members/{id}/$ref (or directoryRoles(roleTemplateId='...')
+    with RoleTemplateId); HTTP 500 when any user failed, 400 without the ids."""
     body = req.body if isinstance(req.body, dict) else {}
     tenant_filter = label_value(body.get('tenantFilter'))
     role_id, template_id = label_value(body.get('RoleId')), label_value(body.get('RoleTemplateId'))
